@@ -1,0 +1,50 @@
+# Two commands do all the set-up on a fresh machine (Python 3.11 and make):
+#   make run    full refresh on the bundled sample snapshot, ending with gated releases
+#   make test   the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+export DATA_CYMRU_HOME ?= $(CURDIR)/data
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export UV_LINK_MODE ?= copy
+
+.PHONY: install run test lint ui snapshot dbt-manifest docs bench audit clean
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+.venv/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
+
+install: .venv/.installed $(DAGSTER_HOME)/dagster.yaml
+
+run: install dbt-manifest
+	$(UV) run datacymru refresh
+
+test: install dbt-manifest
+	$(UV) run pytest
+
+lint: install
+	$(UV) run ruff check .
+
+ui: install dbt-manifest  ## the Dagster UI on http://127.0.0.1:3000
+	$(UV) run dagster dev -w workspace.yaml
+
+snapshot: install  ## re-record the bundled sample snapshot (deterministic)
+	$(UV) run python -m sources.record_snapshot
+
+dbt-manifest: install
+	@if [ -d dbt_project/models ]; then $(UV) run python -m orchestration.dbt_prepare; fi
+
+bench: install
+	$(UV) run python bench/bench_fetch_load.py
+
+clean:
+	rm -rf data .dagster_home

@@ -1,0 +1,1 @@
+"""Dagster wiring: assets generated from the catalogue, dbt, gates, schedules, sensors."""

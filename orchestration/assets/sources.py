@@ -1,0 +1,131 @@
+"""Two assets per catalogue dataset, made by one factory: the archive fetch and the raw table."""
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    AssetSpec,
+    MaterializeResult,
+    MetadataValue,
+    multi_asset,
+)
+
+from orchestration.resources import DataCymru
+from sources.archive import Archive
+from sources.catalogue import Dataset
+from sources.fetch import fetch_dataset
+from sources.load import load_dataset
+from sources.snapshot import SAMPLE_NOTICE
+
+WRITER_POOL = "duckdb_writer"
+
+
+def progress(context: AssetExecutionContext, message: str) -> None:
+    """A line in the run log, and on the terminal of `datacymru refresh`."""
+    context.log.info(message)
+    print(message, flush=True)
+
+
+def archive_key(dataset: Dataset) -> AssetKey:
+    return AssetKey(["archive", dataset.key])
+
+
+def raw_key(dataset: Dataset) -> AssetKey:
+    return AssetKey(["raw", dataset.key])
+
+
+def _description(dataset: Dataset, what: str) -> str:
+    return (f"{what} of **{dataset.title_en}** / *{dataset.title_cy}*.\n\n"
+            f"Provider: {dataset.provider}, dataset `{dataset.dataset_id}`; licence: {dataset.licence}; "
+            f"refresh cadence `{dataset.cadence}`. Used by: {', '.join(dataset.marts) or 'no mart yet'}.")
+
+
+def _static_metadata(dataset: Dataset) -> dict:
+    return {"dataset_id": dataset.dataset_id, "provider": dataset.provider,
+            "licence": dataset.licence, "title_en": dataset.title_en,
+            "title_cy": dataset.title_cy, "cadence": dataset.cadence}
+
+
+def build_archive_asset(dataset: Dataset) -> AssetsDefinition:
+    """Fetch every response of the dataset into the immutable raw archive."""
+
+    @multi_asset(
+        name=f"fetch_{dataset.key}",
+        specs=[AssetSpec(archive_key(dataset), description=_description(dataset, "Raw archive"),
+                         group_name="sources", kinds={"python", "file"},
+                         metadata=_static_metadata(dataset),
+                         tags={"provider": dataset.provider})],
+    )
+    def _fetch(context: AssetExecutionContext, datacymru: DataCymru) -> MaterializeResult:
+        settings = datacymru.settings()
+        fetch = fetch_dataset(dataset, settings, log=context.log.debug)
+        progress(context, f"fetched  {dataset.key}: {len(fetch.parts)} responses, "
+                          f"{sum(p.bytes for p in fetch.parts):,} bytes ({settings.mode})")
+        first = fetch.data_parts[0]
+        return MaterializeResult(
+            asset_key=archive_key(dataset),
+            data_version=None,
+            metadata={
+                "mode": settings.mode,
+                "data_version": fetch.data_version,
+                "fetch_id": fetch.fetch_id,
+                "responses": len(fetch.parts),
+                "bytes": sum(p.bytes for p in fetch.parts),
+                "archive_sha256": first.sha256,
+                "source_url": MetadataValue.url(first.url),
+                "archive_dir": MetadataValue.path(str(Archive(settings.archive, dataset.provider,
+                                                              dataset.name).dir)),
+                **({"notice": SAMPLE_NOTICE} if settings.mode == "snapshot" else {}),
+            })
+
+    return _fetch
+
+
+def build_raw_asset(dataset: Dataset) -> AssetsDefinition:
+    """Load the latest complete fetch into `raw.<provider>__<dataset>` (skipped if unchanged)."""
+
+    @multi_asset(
+        name=f"load_{dataset.key}",
+        specs=[AssetSpec(raw_key(dataset), deps=[archive_key(dataset)],
+                         description=_description(dataset, f"Raw table `{dataset.raw_table}`"),
+                         group_name="raw", kinds={"duckdb"}, metadata=_static_metadata(dataset),
+                         tags={"provider": dataset.provider})],
+        pool=WRITER_POOL,
+    )
+    def _load(context: AssetExecutionContext, datacymru: DataCymru) -> MaterializeResult:
+        settings = datacymru.settings()
+        archive = Archive(settings.archive, dataset.provider, dataset.name)
+        fetch = archive.latest_fetch()
+        if fetch is None:
+            raise RuntimeError(f"{dataset.key}: nothing archived yet; materialise "
+                               f"{archive_key(dataset).to_user_string()} first")
+        with datacymru.connect() as con:
+            result = load_dataset(dataset, fetch, archive, con)
+        for warning in result.warnings:
+            context.log.warning(warning)
+        progress(context, f"loaded   {dataset.raw_table}: {result.rows:,} rows"
+                          + (" (input unchanged, load skipped)" if result.skipped else ""))
+        first = fetch.data_parts[0]
+        return MaterializeResult(
+            asset_key=raw_key(dataset),
+            metadata={
+                "dagster/row_count": result.rows,
+                "table": dataset.raw_table,
+                "data_version": result.data_version,
+                "skipped_unchanged": result.skipped,
+                "archive_sha256": first.sha256,
+                "archive_files": len(fetch.data_parts),
+                "archive_sha256_all": MetadataValue.json([p.sha256 for p in fetch.data_parts]),
+                "source_url": MetadataValue.url(first.url),
+                "mode": fetch.mode,
+            })
+
+    return _load
+
+
+def build_source_assets(catalogue: dict[str, Dataset]) -> list[AssetsDefinition]:
+    """Every source asset of the catalogue."""
+    assets: list[AssetsDefinition] = []
+    for dataset in catalogue.values():
+        assets += [build_archive_asset(dataset), build_raw_asset(dataset)]
+    return assets

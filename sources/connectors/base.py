@@ -1,0 +1,107 @@
+"""What every connector shares: request, validate, archive, with conditional requests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from sources.archive import Archive, FetchSet, Part
+from sources.catalogue import Dataset
+from sources.http import Download, FetchError, PoliteClient
+
+
+class InvalidBody(FetchError):
+    """A body that arrived whole but is not what the API promises (never archived as data)."""
+
+
+@dataclass
+class FetchContext:
+    """One fetch of one dataset."""
+
+    dataset: Dataset
+    client: PoliteClient
+    archive: Archive
+    fetch: FetchSet
+    previous: FetchSet | None
+    log: Callable[[str], None]
+
+    def _previous_part(self, role: str, lang: str | None, page: int | None) -> Part | None:
+        if self.previous is None:
+            return None
+        for part in self.previous.parts:
+            if (part.role, part.lang, part.page) == (role, lang, page):
+                return part
+        return None
+
+    def get(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        role: str = "data",
+        lang: str | None = None,
+        page: int | None = None,
+        validate: Callable[[Download], Any] | None = None,
+        accept_status: Callable[[int, bytes], bool] | None = None,
+        expect_type: str | None = None,
+    ) -> tuple[Part | None, Any, Download]:
+        """Fetch, validate and archive one response.
+
+        Returns the archived part (None when the caller's `accept_status` let a non-2xx answer
+        through: such a body is never archived as data), what `validate` returned, and the
+        download. On a 304 the previous part is reused and validated again from the archive.
+        """
+        prev = self._previous_part(role, lang, page)
+        prev_ok = prev is not None and self.archive.path_of(prev).exists()
+        download = self.client.download(
+            path, params=params, accept_status=accept_status, expect_type=expect_type,
+            etag=prev.etag if prev_ok else None,
+            last_modified=prev.last_modified if prev_ok else None)
+        if download.not_modified and prev is not None:
+            part = self.archive.record_not_modified(download, prev)
+            self.fetch.parts.append(part)
+            checked = validate(_as_download(self.archive.path_of(prev), download)) if validate else None
+            return part, checked, download
+        if not 200 <= download.status < 300:
+            return None, None, download
+        try:
+            checked = validate(download) if validate else None
+        except InvalidBody as exc:
+            kept = self.archive.reject(download, str(exc))
+            raise InvalidBody(exc.provider, exc.url, f"{exc} (body kept at {kept})") from exc
+        part = self.archive.store(download, role, lang, page)
+        self.fetch.parts.append(part)
+        return part, checked, download
+
+
+def _as_download(path: Path, answer: Download) -> Download:
+    return Download(answer.url, answer.method, 200, answer.headers, path, "", 0, answer.retrieved_at)
+
+
+def count_json_rows(provider: str, download: Download) -> int:
+    """Rows in a JSON-array body; invalid or truncated JSON is an `InvalidBody`."""
+    try:
+        with duckdb.connect() as con:
+            return con.execute(
+                "SELECT count(*) FROM read_json_objects(?, format='array')",
+                [str(download.path)]).fetchone()[0]
+    except duckdb.Error as exc:
+        raise InvalidBody(provider, download.url, f"not a complete JSON array: {exc}") from exc
+
+
+def csv_stats(provider: str, download: Download, count_column: str | None = None) -> tuple[int, int | None]:
+    """(rows, value of `count_column` on the first row) of a CSV body, read by DuckDB."""
+    extra = f', max(TRY_CAST("{count_column}" AS BIGINT))' if count_column else ", NULL"
+    try:
+        with duckdb.connect() as con:
+            rows, count = con.execute(
+                f"SELECT count(*){extra} FROM read_csv(?, header=true, all_varchar=true, "
+                "delim=',', quote='\"', escape='\"', strict_mode=true)",
+                [str(download.path)]).fetchone()
+    except duckdb.Error as exc:
+        raise InvalidBody(provider, download.url, f"not a complete CSV file: {exc}") from exc
+    return rows, count

@@ -1,0 +1,90 @@
+"""The append-only audit trail: every check execution and every release.
+
+Only `CREATE TABLE IF NOT EXISTS` and `INSERT` are issued here; no code path updates or deletes
+audit rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from sources.gates.model import GateResult
+
+DDL = (
+    "CREATE SCHEMA IF NOT EXISTS audit",
+    """CREATE TABLE IF NOT EXISTS audit.check_results (
+        check_name VARCHAR NOT NULL, asset_key VARCHAR NOT NULL, engine VARCHAR NOT NULL,
+        principle VARCHAR, standard VARCHAR, severity VARCHAR NOT NULL, passed BOOLEAN NOT NULL,
+        outcome VARCHAR NOT NULL, observed JSON, failing_examples JSON, rationale VARCHAR,
+        run_id VARCHAR, code_version VARCHAR, data_versions JSON,
+        checked_at TIMESTAMPTZ NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS audit.releases (
+        release_id VARCHAR NOT NULL, mart VARCHAR NOT NULL, created_at TIMESTAMPTZ NOT NULL,
+        path VARCHAR NOT NULL, status_label VARCHAR NOT NULL, gates_passed INTEGER,
+        gates_warned INTEGER, gates_failed INTEGER, rows BIGINT, revisions INTEGER,
+        run_id VARCHAR, code_version VARCHAR, data_versions JSON)""",
+)
+
+
+def ensure_audit(con: duckdb.DuckDBPyConnection) -> None:
+    for statement in DDL:
+        con.execute(statement)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def append_checks(con: duckdb.DuckDBPyConnection, results: Iterable[GateResult], *, run_id: str,
+                  code_version: str, data_versions: dict[str, Any]) -> int:
+    """Append one row per gate execution."""
+    ensure_audit(con)
+    stamp = now()
+    rows = [(r.spec.name, r.asset_key, r.spec.engine, r.spec.principle, r.spec.standard,
+             r.spec.severity, r.passed, r.outcome, json.dumps(r.observed, default=str),
+             json.dumps(r.failing_examples, default=str, ensure_ascii=False), r.spec.rationale,
+             run_id, code_version, json.dumps(data_versions), stamp) for r in results]
+    if rows:
+        con.executemany("INSERT INTO audit.check_results VALUES "
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return len(rows)
+
+
+def append_release(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> None:
+    ensure_audit(con)
+    con.execute(
+        "INSERT INTO audit.releases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [row["release_id"], row["mart"], row["created_at"], row["path"], row["status_label"],
+         row["gates_passed"], row["gates_warned"], row["gates_failed"], row["rows"],
+         row["revisions"], row["run_id"], row["code_version"], json.dumps(row["data_versions"])])
+
+
+def query_checks(con: duckdb.DuckDBPyConnection, *, asset: str | None = None,
+                 principle: str | None = None, since: str | None = None,
+                 run_id: str | None = None, failed_only: bool = False) -> list[dict[str, Any]]:
+    """Check history, newest first, filtered as an auditor asks."""
+    ensure_audit(con)
+    where, params = ["true"], []
+    if asset:
+        where.append("asset_key = ?")
+        params.append(asset)
+    if principle:
+        where.append("(principle = ? OR principle LIKE ?)")
+        params += [principle, principle + ".%"]
+    if since:
+        where.append("checked_at >= CAST(? AS TIMESTAMPTZ)")
+        params.append(since)
+    if run_id:
+        where.append("run_id = ?")
+        params.append(run_id)
+    if failed_only:
+        where.append("NOT passed")
+    cursor = con.execute(f"SELECT * FROM audit.check_results WHERE {' AND '.join(where)} "
+                         "ORDER BY checked_at DESC, asset_key, check_name", params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

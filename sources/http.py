@@ -1,0 +1,265 @@
+"""One polite HTTP client shared by every connector.
+
+Politeness means: a named User-Agent with a contact, a client-side rate limit per provider,
+timeouts, retries with exponential backoff and jitter on 429 / 5xx / connection errors that honour
+`Retry-After`, and conditional requests (ETag / Last-Modified) where the server gives them.
+Bodies are streamed to disk while their sha256 is computed, so a dataset is never held in memory.
+"""
+
+from __future__ import annotations
+
+import collections
+import email.utils
+import hashlib
+import json
+import random
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+USER_AGENT = "DataCymruStatsPlatform/0.1 (+https://github.com/datacymru; {contact})"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Published limits (reference/public-sources.md); Nomis publishes none, so be gentle.
+RATE_LIMITS: dict[str, tuple[int, float]] = {
+    "statswales": (100, 60.0),
+    "ons": (120, 10.0),
+    "nomis": (60, 60.0),
+}
+CHUNK = 1 << 20
+
+
+class FetchError(RuntimeError):
+    """A request failed for good (after retries), or its body cannot be trusted."""
+
+    def __init__(self, provider: str, url: str, message: str, status: int | None = None):
+        super().__init__(f"{provider}: {message} ({url})")
+        self.provider, self.url, self.status = provider, url, status
+
+
+class RetryableError(FetchError):
+    """A failure worth another attempt (throttling, server error, broken connection)."""
+
+    def __init__(self, provider: str, url: str, message: str, status: int | None = None,
+                 retry_after: float | None = None):
+        super().__init__(provider, url, message, status)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Download:
+    """A response body saved to a temporary file, with what the manifest needs."""
+
+    url: str
+    method: str
+    status: int
+    headers: dict[str, str]
+    path: Path | None
+    sha256: str
+    bytes: int
+    retrieved_at: str
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+
+class RateLimiter:
+    """At most `calls` requests in any `period` seconds (sliding window)."""
+
+    def __init__(self, calls: int, period: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.calls, self.period = calls, period
+        self._clock, self._sleep = clock, sleep
+        self._stamps: collections.deque[float] = collections.deque()
+        self._lock = threading.Lock()
+
+    def wait(self) -> float:
+        """Block until a request may be sent; return the seconds waited."""
+        with self._lock:
+            now = self._clock()
+            while self._stamps and now - self._stamps[0] >= self.period:
+                self._stamps.popleft()
+            waited = 0.0
+            if len(self._stamps) >= self.calls:
+                waited = self.period - (now - self._stamps[0])
+                self._sleep(waited)
+                self._stamps.popleft()
+            self._stamps.append(self._clock())
+            return waited
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """`Retry-After` as seconds: it may be a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    now = now or datetime.now(UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+class PoliteClient:
+    """HTTP client for one provider."""
+
+    def __init__(
+        self,
+        provider: str,
+        base_url: str,
+        contact: str,
+        *,
+        session: requests.Session | None = None,
+        max_attempts: int = 5,
+        backoff_base: float = 1.0,
+        max_wait: float = 300.0,
+        timeout: tuple[float, float] = (10.0, 120.0),
+        rate_limit: tuple[int, float] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        log: Callable[[str], None] = lambda _msg: None,
+        tmp_dir: Path | None = None,
+    ):
+        self.provider = provider
+        self.base_url = base_url.rstrip("/")
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT.format(contact=contact)
+        self.max_attempts, self.backoff_base, self.max_wait = max_attempts, backoff_base, max_wait
+        self.timeout = timeout
+        calls, period = rate_limit or RATE_LIMITS.get(provider, (60, 60.0))
+        self.limiter = RateLimiter(calls, period, sleep=sleep)
+        self._sleep, self.log = sleep, log
+        # Bodies land beside the archive so that archiving them is an atomic rename.
+        self.tmp_dir = tmp_dir
+        self.requests_sent = 0
+
+    def url(self, path_or_url: str) -> str:
+        """An absolute URL: paths are taken relative to the provider's base URL."""
+        if path_or_url.startswith(("http://", "https://")):
+            return path_or_url
+        return f"{self.base_url}/{path_or_url.lstrip('/')}"
+
+    def get_json(self, path_or_url: str, params: Mapping[str, Any] | None = None,
+                 method: str = "GET", json_body: Any = None) -> Any:
+        """A small JSON document (metadata, never data rows), parsed."""
+        download = self.download(path_or_url, params=params, method=method, json_body=json_body)
+        try:
+            return json.loads(download.path.read_bytes()) if download.path else None
+        except ValueError as exc:
+            raise FetchError(self.provider, download.url, f"invalid JSON: {exc}") from exc
+        finally:
+            if download.path:
+                download.path.unlink(missing_ok=True)
+
+    def download(
+        self,
+        path_or_url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        method: str = "GET",
+        json_body: Any = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept_status: Callable[[int, bytes], bool] | None = None,
+        expect_type: str | None = None,
+    ) -> Download:
+        """Send a request (with retries) and stream its body to a temporary file.
+
+        `accept_status(status, body_head)` may accept a non-2xx answer (such as StatsWales'
+        `page_number_too_high`) so the caller can decide what it means; anything else that is
+        not 2xx or 304 raises `FetchError`. `expect_type` treats a 2xx answer of another
+        Content-Type as a transient failure (Nomis answers throttled calls with an HTML page).
+        """
+        url = self.url(path_or_url)
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                return self._attempt(method, url, params, json_body, headers, accept_status,
+                                     expect_type)
+            except RetryableError as exc:
+                if attempt == self.max_attempts:
+                    raise FetchError(self.provider, exc.url,
+                                     f"gave up after {attempt} attempts: {exc}", exc.status) from exc
+                delay = self._delay(attempt, exc.retry_after)
+                self.log(f"{self.provider}: attempt {attempt} failed ({exc}); retrying in {delay:.1f}s")
+                self._sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.max_wait)
+        backoff = self.backoff_base * 2 ** (attempt - 1)
+        return min(backoff + random.uniform(0, backoff), self.max_wait)
+
+    def _attempt(self, method, url, params, json_body, headers, accept_status,
+                 expect_type) -> Download:
+        self.limiter.wait()
+        self.requests_sent += 1
+        retrieved_at = datetime.now(UTC).isoformat(timespec="seconds")
+        try:
+            response = self.session.request(method, url, params=params, json=json_body,
+                                            headers=headers, timeout=self.timeout, stream=True)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise RetryableError(self.provider, url, f"{type(exc).__name__}: {exc}") from exc
+        with response:
+            full_url = response.url or url
+            if response.status_code in RETRY_STATUSES:
+                raise RetryableError(
+                    self.provider, full_url, f"HTTP {response.status_code}", response.status_code,
+                    parse_retry_after(response.headers.get("Retry-After")))
+            resp_headers = dict(response.headers)
+            if response.status_code == 304:
+                return Download(full_url, method, 304, resp_headers, None, "", 0, retrieved_at)
+            if not 200 <= response.status_code < 300:
+                head = response.raw.read(4096, decode_content=True) or b""
+                if accept_status and accept_status(response.status_code, head):
+                    return self._to_file(full_url, method, response, retrieved_at, prefix=head)
+                raise FetchError(self.provider, full_url,
+                                 f"HTTP {response.status_code}: {head[:300]!r}", response.status_code)
+            got = resp_headers.get("Content-Type", "").split(";")[0].strip().lower()
+            if expect_type and got != expect_type:
+                raise RetryableError(self.provider, full_url,
+                                     f"expected {expect_type}, got {got or 'no Content-Type'}")
+            return self._to_file(full_url, method, response, retrieved_at)
+
+    def _to_file(self, url: str, method: str, response: requests.Response, retrieved_at: str,
+                 prefix: bytes = b"") -> Download:
+        digest, size = hashlib.sha256(prefix), len(prefix)
+        tmp = tempfile.NamedTemporaryFile(prefix=f"{self.provider}-", suffix=".part",
+                                          dir=self.tmp_dir, delete=False)
+        try:
+            with tmp:
+                tmp.write(prefix)
+                for chunk in response.iter_content(CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    tmp.write(chunk)
+        except (requests.exceptions.ChunkedEncodingError, requests.ConnectionError,
+                requests.Timeout) as exc:
+            Path(tmp.name).unlink(missing_ok=True)
+            raise RetryableError(self.provider, url, f"body cut short after {size} bytes: {exc}") from exc
+        expected = response.headers.get("Content-Length")
+        if expected and expected.isdigit() and int(expected) != size and not response.headers.get(
+                "Content-Encoding"):
+            Path(tmp.name).unlink(missing_ok=True)
+            raise RetryableError(self.provider, url,
+                                 f"body cut short: {size} of {expected} bytes received")
+        return Download(url, method, response.status_code, dict(response.headers), Path(tmp.name),
+                        digest.hexdigest(), size, retrieved_at)

@@ -1,0 +1,171 @@
+"""Load archived responses into `raw.<provider>__<dataset>` with DuckDB's own readers.
+
+One transaction per dataset: the new table replaces the old one only when every file loaded.
+A missing or renamed column, or a value that does not fit its catalogue type, is a `LoadError`
+naming the dataset, the archived file, the column (and the row), and the previous table stays.
+Loading the same data version twice does nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from sources.archive import Archive, FetchSet, Part
+from sources.catalogue import Dataset
+
+LOADS_TABLE = "raw._loads"
+
+
+class LoadError(ValueError):
+    """An archived file does not match what the catalogue expects."""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    dataset: str
+    rows: int
+    data_version: str
+    skipped: bool
+    warnings: tuple[str, ...] = ()
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: str | None) -> str:
+    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The header row as written.
+
+    DuckDB would rename case-insensitive duplicates (ONS CSVs have both `sex` and `Sex`), so
+    columns are named from this list, by position.
+    """
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return next(csv.reader(handle), [])
+
+
+def _reader(part: Part, path: Path) -> str:
+    if part.ext == "json":
+        return f"read_json({_literal(str(path))}, format='array', records=true, sample_size=-1)"
+    names = ", ".join(_literal(f"c{i}") for i in range(len(_csv_header(path))))
+    return (f"read_csv({_literal(str(path))}, header=true, all_varchar=true, delim=',', "
+            f"quote='\"', escape='\"', strict_mode=true, names=[{names}])")
+
+
+def _source_column(part: Part, path: Path, header: str) -> str:
+    """How the reader names a wire column: by key for JSON, by position for CSV."""
+    if part.ext == "json":
+        return _quote(header)
+    return _quote(f"c{_csv_header(path).index(header)}")
+
+
+def _headers(con: duckdb.DuckDBPyConnection, part: Part, path: Path) -> list[str]:
+    if part.ext == "json":
+        rows = con.execute(
+            "SELECT DISTINCT unnest(json_keys(json)) FROM read_json_objects(?, format='array')",
+            [str(path)]).fetchall()
+        return [r[0] for r in rows]
+    return _csv_header(path)
+
+
+def _check_columns(con, dataset: Dataset, part: Part, path: Path) -> list[str]:
+    found = _headers(con, part, path)
+    expected = [c.header(part.lang or "en") for c in dataset.columns]
+    missing = [h for h in expected if h not in found]
+    if missing:
+        extra = [h for h in found if h not in expected]
+        raise LoadError(
+            f"{dataset.key}: file {path.name} ({part.url}) lacks column(s) "
+            f"{', '.join(map(repr, missing))}"
+            + (f"; it has unexpected column(s) {', '.join(map(repr, extra))} (renamed?)" if extra else "")
+            + f". The previous {dataset.raw_table} is unchanged.")
+    extra = [h for h in found if h not in expected]
+    return [f"{dataset.key}: file {path.name} has column(s) not in the catalogue, ignored: "
+            f"{', '.join(extra)}"] if extra else []
+
+
+def _check_types(con, dataset: Dataset, part: Part, path: Path) -> None:
+    for column in dataset.columns:
+        if column.type == "VARCHAR":
+            continue
+        col = _source_column(part, path, column.header(part.lang or "en"))
+        bad = con.execute(
+            f"SELECT n, v FROM (SELECT row_number() OVER () AS n, CAST({col} AS VARCHAR) AS v "
+            f"FROM {_reader(part, path)}) WHERE v IS NOT NULL AND trim(v) <> '' "
+            f"AND TRY_CAST(v AS {column.type}) IS NULL LIMIT 1").fetchone()
+        if bad:
+            raise LoadError(
+                f"{dataset.key}: file {path.name} row {bad[0]} column {column.header(part.lang or 'en')!r}: "
+                f"{bad[1]!r} is not a valid {column.type}. The previous {dataset.raw_table} is unchanged.")
+
+
+def _select(dataset: Dataset, part: Part, path: Path) -> str:
+    lang = part.lang or "en-gb"
+    cols = []
+    for c in dataset.columns:
+        src = f"CAST({_source_column(part, path, c.header(lang))} AS VARCHAR)"
+        if c.type != "VARCHAR":
+            src = f"CAST(NULLIF(trim({src}), '') AS {c.type})"
+        cols.append(f"{src} AS {_quote(c.name)}")
+    cols += [f"{_literal(lang)} AS _lang", f"{_literal(part.sha256)} AS _archive_sha256",
+             f"{_literal(part.url)} AS _source_url",
+             f"CAST({_literal(part.retrieved_at)} AS TIMESTAMPTZ) AS _retrieved_at",
+             "CAST(now() AS TIMESTAMPTZ) AS _loaded_at"]
+    return f"SELECT {', '.join(cols)} FROM {_reader(part, path)}"
+
+
+def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    con.execute(f"""CREATE TABLE IF NOT EXISTS {LOADS_TABLE} (
+        dataset VARCHAR, data_version VARCHAR, fetch_id VARCHAR, rows BIGINT,
+        archive_sha256 VARCHAR[], loaded_at TIMESTAMPTZ DEFAULT now())""")
+
+
+def loaded_version(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> str | None:
+    """The data version currently in the raw table, if it still exists."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema='raw' AND table_name=?",
+        [dataset.key]).fetchone()[0]
+    if not exists:
+        return None
+    row = con.execute(f"SELECT data_version FROM {LOADS_TABLE} WHERE dataset=? "
+                      "ORDER BY loaded_at DESC LIMIT 1", [dataset.key]).fetchone()
+    return row[0] if row else None
+
+
+def load_dataset(dataset: Dataset, fetch: FetchSet, archive: Archive,
+                 con: duckdb.DuckDBPyConnection, *, force: bool = False) -> LoadResult:
+    """Replace `raw.<dataset>` with the content of a complete fetch, in one transaction."""
+    ensure_schemas(con)
+    version = fetch.data_version
+    if not force and loaded_version(con, dataset) == version:
+        rows = con.execute(f"SELECT count(*) FROM {dataset.raw_table}").fetchone()[0]
+        return LoadResult(dataset.key, rows, version, skipped=True)
+    warnings: list[str] = []
+    selects = []
+    for part in fetch.data_parts:
+        path = archive.path_of(part)
+        if not path.exists():
+            raise LoadError(f"{dataset.key}: archived file {path} is missing")
+        warnings += _check_columns(con, dataset, part, path)
+        _check_types(con, dataset, part, path)
+        selects.append(_select(dataset, part, path))
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {dataset.raw_table} AS {' UNION ALL '.join(selects)}")
+        rows = con.execute(f"SELECT count(*) FROM {dataset.raw_table}").fetchone()[0]
+        con.execute(f"INSERT INTO {LOADS_TABLE} (dataset, data_version, fetch_id, rows, archive_sha256)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [dataset.key, version, fetch.fetch_id, rows, [p.sha256 for p in fetch.data_parts]])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return LoadResult(dataset.key, rows, version, skipped=False, warnings=tuple(warnings))

@@ -1,0 +1,128 @@
+"""Versioned open-data releases of a mart: CSV, Parquet, bilingual metadata and a report.
+
+A release folder is written beside its final place and renamed into it, so a release either
+exists whole or not at all; releases are never overwritten; `latest` names the current release
+and moves by atomic replace. A failed gate means this module is never called.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from sources.gates.model import GateResult, GateSpec
+
+STATUS_LABELS = {
+    "snapshot": ("Sample data: not official statistics",
+                 "Data sampl: nid ystadegau swyddogol mo'r rhain"),
+    "live": ("Official statistics in development", "Ystadegau swyddogol sy'n cael eu datblygu"),
+}
+METADATA_GATE = GateSpec(
+    "release_metadata_complete", "T3.7", "3, 7", "blocking",
+    "A release states its bilingual title, description, status, sources with archive hashes, "
+    "code version and gate summary.")
+REVISIONS_GATE = GateSpec(
+    "revisions_flagged", "Q3.4", "7", "warn",
+    "Values that changed since the last release are listed and flagged [r] so users see revisions.")
+REQUIRED_METADATA = ("title_en", "title_cy", "description_en", "description_cy", "status_label_en",
+                     "status_label_cy", "sources", "code_version", "gates", "mart")
+FORMULA_START = "^[=+\\-@\\t\\r]"
+
+
+@dataclass(frozen=True)
+class Release:
+    release_id: str
+    mart: str
+    path: Path
+    rows: int
+    revisions: list[dict[str, Any]]
+    metadata: dict[str, Any]
+
+
+def latest_release(root: Path, mart: str) -> Path | None:
+    pointer = root / mart / "latest"
+    if not pointer.exists():
+        return None
+    target = root / mart / pointer.read_text(encoding="utf-8").strip()
+    return target if target.is_dir() else None
+
+
+def _safe_select(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe."""
+    cols = []
+    for name, dtype in con.execute(f"SELECT column_name, data_type FROM (DESCRIBE {table})").fetchall():
+        q = '"' + name.replace('"', '""') + '"'
+        if dtype == "VARCHAR":
+            cols.append(f"CASE WHEN regexp_matches({q}, '{FORMULA_START}') THEN '''' || {q} "
+                        f"ELSE {q} END AS {q}")
+        else:
+            cols.append(q)
+    return f"SELECT {', '.join(cols)} FROM {table}"
+
+
+def revisions(con: duckdb.DuckDBPyConnection, table: str, previous: Path | None, mart: str,
+              key: list[str], value: str | None) -> list[dict[str, Any]]:
+    """Cells whose value differs from the previous release, flagged `[r]`."""
+    if previous is None or value is None:
+        return []
+    parquet = previous / f"{mart}.parquet"
+    keys = ", ".join(f'"{k}"' for k in key)
+    cursor = con.execute(f"""
+        SELECT {keys}, p."{value}" AS previous_value, c."{value}" AS value, '[r]' AS flag
+        FROM {table} c JOIN read_parquet(?) p USING ({keys})
+        WHERE p."{value}" IS DISTINCT FROM c."{value}" ORDER BY ALL""", [str(parquet)])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def check_metadata(metadata: dict[str, Any], asset_key: str) -> GateResult:
+    missing = [k for k in REQUIRED_METADATA if not metadata.get(k)]
+    missing += [f"sources[{i}].archive_sha256" for i, s in enumerate(metadata.get("sources", []))
+                if not s.get("archive_sha256")]
+    return GateResult(METADATA_GATE, asset_key, passed=not missing,
+                      observed={"missing": missing}, failing_examples=missing)
+
+
+def next_release_id(root: Path, mart: str, content_hash: str) -> str:
+    existing = [p.name for p in (root / mart).glob("R*") if p.is_dir()]
+    seq = 1 + max((int(n[1:5]) for n in existing if n[1:5].isdigit()), default=0)
+    return f"R{seq:04d}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{content_hash[:8]}"
+
+
+def write_release(con: duckdb.DuckDBPyConnection, *, root: Path, mart: str, table: str,
+                  metadata: dict[str, Any], revision_rows: list[dict[str, Any]],
+                  report_html: str) -> Release:
+    """Write a complete release folder, then move `latest` to it."""
+    mart_dir = root / mart
+    mart_dir.mkdir(parents=True, exist_ok=True)
+    staging = mart_dir / f".incoming-{os.getpid()}"
+    staging.mkdir(exist_ok=True)
+    parquet, csv = staging / f"{mart}.parquet", staging / f"{mart}.csv"
+    con.execute(f"COPY ({_safe_select(con, table)} ORDER BY ALL) TO '{csv}' "
+                "(HEADER, DELIMITER ',', QUOTE '\"')")
+    con.execute(f"COPY (SELECT * FROM {table} ORDER BY ALL) TO '{parquet}' (FORMAT parquet)")
+    content_hash = hashlib.sha256(csv.read_bytes()).hexdigest()
+    release_id = metadata.get("release_id") or next_release_id(root, mart, content_hash)
+    metadata = {**metadata, "release_id": release_id, "csv_sha256": content_hash}
+    (staging / "metadata.json").write_text(json.dumps(metadata, indent=2, ensure_ascii=False,
+                                                      default=str) + "\n", encoding="utf-8")
+    (staging / "report.html").write_text(report_html.replace("{{RELEASE_ID}}", release_id),
+                                         encoding="utf-8")
+    final = mart_dir / release_id
+    if final.exists():
+        raise FileExistsError(f"release {final} exists; releases are never overwritten")
+    staging.rename(final)
+    for item in final.iterdir():
+        item.chmod(0o444)
+    pointer_tmp = mart_dir / f".latest-{os.getpid()}"
+    pointer_tmp.write_text(release_id + "\n", encoding="utf-8")
+    pointer_tmp.replace(mart_dir / "latest")
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return Release(release_id, mart, final, rows, revision_rows, metadata)
