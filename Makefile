@@ -43,8 +43,12 @@ snapshot: install  ## re-record the bundled sample snapshot (deterministic)
 dbt-manifest: install
 	@if [ -d dbt_project/models ]; then $(UV) run python -m orchestration.dbt_prepare; fi
 
-bench: install
+docs: install dbt-manifest  ## dbt docs (lineage, column descriptions) on http://127.0.0.1:8080
+	cd dbt_project && ../.venv/bin/dbt docs generate --profiles-dir . && ../.venv/bin/dbt docs serve --profiles-dir . --port 8080
+
+bench: install dbt-manifest
 	$(UV) run python bench/bench_fetch_load.py
+	$(UV) run python bench/bench_refresh.py
 
 clean:
 	rm -rf data .dagster_home

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import os
 import shutil
 import sys
 from pathlib import Path
 
+import duckdb
+
 from sources.catalogue import catalogue
+from sources.returns.commands import add_commands
 from sources.settings import Settings
 from sources.snapshot import SAMPLE_NOTICE
 
@@ -45,9 +50,9 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     print(f"Data Cymru refresh: mode={settings.mode}, home={settings.home}")
     if settings.mode == "snapshot":
         print(SAMPLE_NOTICE)
-    from orchestration.runner import run_refresh
+    from orchestration.runner import refresh_selection, run_selection
 
-    ok, outcomes, run_id = run_refresh(args.dataset or None)
+    ok, outcomes, run_id = run_selection(refresh_selection(args.dataset or None), force=args.force)
     rows = []
     for key in args.dataset or known:
         raw = outcomes.get(f"raw/{key}")
@@ -61,8 +66,128 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             rows.append([key, "", "", f"FAILED: {failure.error if failure else 'not run'}"])
     print()
     print(_table(rows, ["dataset", "rows", "archive sha256", "status"]))
+    print()
+    _print_releases(outcomes, ok)
     print(f"\nDagster run {run_id}: {'succeeded' if ok else 'FAILED'}")
     return 0 if ok else 1
+
+
+def _print_releases(outcomes: dict, run_ok: bool) -> None:
+    """One screen: per mart its rows, headline figures and release; then gates by principle."""
+    from orchestration.assets.gates import MARTS
+    from sources.headlines import headlines
+
+    settings = Settings.from_env()
+    if not settings.warehouse.exists():
+        return
+    by_principle: dict[str, dict[str, int]] = {}
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        for mart in MARTS:
+            release = outcomes.get(f"release/{mart}")
+            failure = next((o for k, o in outcomes.items()
+                            if k.startswith("step:") and mart in k), None)
+            print(f"== {mart}")
+            for line in headlines(con, mart, sample=settings.mode == "snapshot"):
+                print(f"   {line}")
+            if release:
+                gates = release.metadata.get("gates") or {}
+                print(f"   RELEASED {release.metadata.get('release_id')}: {gates.get('passed', 0)} "
+                      f"gates passed, {gates.get('warned', 0)} warned, {gates.get('failed', 0)} failed")
+                for principle, counts in (gates.get("by_principle") or {}).items():
+                    total = by_principle.setdefault(principle, {})
+                    for outcome, n in counts.items():
+                        total[outcome] = total.get(outcome, 0) + n
+            elif failure:
+                print(f"   NO RELEASE: {failure.error}")
+            else:
+                latest = settings.releases / mart / "latest"
+                current = latest.read_text(encoding="utf-8").strip() if latest.exists() else "none"
+                why = ("nothing changed upstream" if run_ok
+                       else "an upstream step or blocking check failed, see above")
+                print(f"   no new release ({why}); current release: {current}")
+    failed_checks = [o for k, o in outcomes.items() if k.startswith("check:")]
+    if failed_checks:
+        print("\nChecks that did not pass in this run (`datacymru audit checks --failed` has details):")
+        for check in sorted(failed_checks, key=lambda o: o.asset):
+            print(f"   {check.error:<22} {check.asset}")
+    if by_principle:
+        print("\nGates behind the new releases, by Code of Practice principle:")
+        print(_table([[p, c.get("passed", 0), c.get("warned", 0), c.get("failed", 0) + c.get("error", 0)]
+                      for p, c in sorted(by_principle.items())],
+                     ["principle", "passed", "warned", "failed"]))
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Re-run the gates of marts and publish them, without fetching or rebuilding."""
+    from orchestration.assets.gates import MARTS
+    from orchestration.runner import publish_selection, run_selection
+
+    _ensure_dagster_home()
+    marts = args.mart or list(MARTS)
+    ok, outcomes, run_id = run_selection(publish_selection(marts))
+    _print_releases(outcomes, ok)
+    print(f"\nDagster run {run_id}: {'succeeded' if ok else 'FAILED'}")
+    return 0 if ok else 1
+
+
+def _emit(rows: list[dict], fmt: str, columns: list[str]) -> None:
+    if fmt == "json":
+        print(json.dumps(rows, indent=2, default=str, ensure_ascii=False))
+    elif fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows({k: r.get(k) for k in columns} for r in rows)
+    else:
+        print(_table([[str(r.get(c, ""))[:60] for c in columns] for r in rows], columns))
+
+
+def _read_only():
+    settings = Settings.from_env()
+    if not settings.warehouse.exists():
+        print(f"no warehouse at {settings.warehouse}: run `datacymru refresh` first", file=sys.stderr)
+        sys.exit(2)
+    return duckdb.connect(str(settings.warehouse), read_only=True)
+
+
+def cmd_audit_checks(args: argparse.Namespace) -> int:
+    from sources.gates.audit import query_checks
+
+    with _read_only() as con:
+        rows = query_checks(con, asset=args.asset, principle=args.principle, since=args.since,
+                            run_id=args.run, failed_only=args.failed)
+    for row in rows:
+        for key in ("observed", "failing_examples", "data_versions"):
+            if isinstance(row.get(key), str) and args.format == "json":
+                row[key] = json.loads(row[key])
+    _emit(rows, args.format, ["checked_at", "asset_key", "check_name", "engine", "principle",
+                              "standard", "severity", "outcome", "run_id"]
+          if args.format == "table" else list(rows[0]) if rows else ["check_name"])
+    return 0
+
+
+def cmd_audit_release(args: argparse.Namespace) -> int:
+    with _read_only() as con:
+        cursor = con.execute("SELECT * FROM audit.releases WHERE release_id = ?", [args.release_id])
+        names = [d[0] for d in cursor.description]
+        found = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    if not found:
+        print(f"no release {args.release_id!r} in audit.releases", file=sys.stderr)
+        return 2
+    release = found[0]
+    metadata = json.loads((Path(release["path"]) / "metadata.json").read_text(encoding="utf-8"))
+    if args.format == "json":
+        print(json.dumps({"release": release, "metadata": metadata}, indent=2, default=str,
+                         ensure_ascii=False))
+        return 0
+    print(f"Release {release['release_id']} of {release['mart']} ({release['status_label']})")
+    print(f"created {release['created_at']}, code {release['code_version']}, path {release['path']}")
+    print(f"gates: {release['gates_passed']} passed, {release['gates_warned']} warned, "
+          f"{release['gates_failed']} failed; {release['revisions']} revised value(s)\n")
+    _emit(metadata["gates"]["checks"], "table",
+          ["check_name", "engine", "principle", "standard", "severity", "outcome"])
+    print()
+    _emit(metadata["sources"], "table", ["dataset", "provider", "data_version"])
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,7 +196,30 @@ def build_parser() -> argparse.ArgumentParser:
     refresh = sub.add_parser("refresh", help="fetch, load, build, gate and publish")
     refresh.add_argument("--dataset", action="append", metavar="ID",
                          help="catalogue dataset id (repeatable); default: every dataset")
+    refresh.add_argument("--force", action="store_true",
+                         help="rebuild the marts and re-run every gate even if no input changed")
     refresh.set_defaults(func=cmd_refresh)
+
+    add_commands(sub)  # submit, submissions
+
+    publish = sub.add_parser("publish", help="re-run the gates of marts and publish releases")
+    publish.add_argument("--mart", action="append", help="mart name (repeatable); default: all")
+    publish.set_defaults(func=cmd_publish)
+
+    audit = sub.add_parser("audit", help="the audit trail of gates and releases").add_subparsers(
+        dest="audit_command", required=True)
+    checks = audit.add_parser("checks", help="history of every gate execution, newest first")
+    checks.add_argument("--asset", help="asset key, e.g. marts/mart_performance_framework")
+    checks.add_argument("--principle", help="Code of Practice 2.x principle, e.g. Q3 or Q3.3")
+    checks.add_argument("--since", help="ISO date or timestamp, e.g. 2026-01-01")
+    checks.add_argument("--run", help="a Dagster run id")
+    checks.add_argument("--failed", action="store_true", help="only gates that did not pass")
+    checks.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    checks.set_defaults(func=cmd_audit_checks)
+    release = audit.add_parser("release", help="one release: gates, sources, revisions")
+    release.add_argument("release_id")
+    release.add_argument("--format", choices=("table", "json"), default="table")
+    release.set_defaults(func=cmd_audit_release)
     return parser
 
 

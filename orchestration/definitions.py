@@ -1,20 +1,28 @@
 """The Dagster code location. Kept small and lazy: nothing here opens the warehouse."""
 
-from __future__ import annotations
-
 from dagster import AssetSelection, Definitions, define_asset_job
+from dagster_dbt import DbtCliResource
 
+from orchestration.assets.dbt import dbt_models, dbt_project
+from orchestration.assets.gates import build_gate_assets
+from orchestration.assets.returns import council_return_job, council_returns
 from orchestration.assets.sources import build_source_assets
 from orchestration.resources import DataCymru
 from orchestration.schedules import build_schedules
+from orchestration.sensors import council_intake_sensor
 from sources.catalogue import catalogue
 
-refresh_all = define_asset_job("refresh_all", selection=AssetSelection.all(),
-                               description="Full refresh: fetch, load, build marts, gate, publish.")
+mart_checks, publishers = build_gate_assets()
+
+refresh_all = define_asset_job(
+    "refresh_all", selection=AssetSelection.all(),
+    description="Full refresh: fetch, load, build marts, run the gates, publish releases.")
 
 defs = Definitions(
-    assets=build_source_assets(catalogue()),
-    jobs=[refresh_all],
+    assets=[*build_source_assets(catalogue()), council_returns, dbt_models, *publishers],
+    asset_checks=mart_checks,
+    jobs=[refresh_all, council_return_job],
     schedules=build_schedules(catalogue()),
-    resources={"datacymru": DataCymru()},
+    sensors=[council_intake_sensor],
+    resources={"datacymru": DataCymru(), "dbt": DbtCliResource(project_dir=dbt_project)},
 )

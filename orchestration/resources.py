@@ -28,4 +28,5 @@ class DataCymru(ConfigurableResource):
         """A connection to the warehouse; writers are serialised by the `duckdb_writer` pool."""
         settings = self.settings()
         settings.home.mkdir(parents=True, exist_ok=True)
-        return duckdb.connect(str(settings.warehouse), read_only=read_only)
+        return duckdb.connect(str(settings.warehouse), read_only=read_only,
+                              config={"memory_limit": settings.duckdb_memory_limit})

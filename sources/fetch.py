@@ -25,6 +25,8 @@ def make_client(dataset: Dataset, settings: Settings, *, session: requests.Sessi
         options = {"rate_limit": (1_000_000, 1.0), **options}
     else:
         base = settings.base_urls[dataset.provider]
+        if dataset.provider in settings.rate_limits:
+            options = {"rate_limit": settings.rate_limits[dataset.provider], **options}
     return PoliteClient(dataset.provider, base, settings.contact, session=session, log=log,
                         tmp_dir=archive.tmp_dir, **options)
 
@@ -42,7 +44,10 @@ def fetch_dataset(dataset: Dataset, settings: Settings, *, client: PoliteClient 
     client = client or make_client(dataset, settings, log=log)
     fetch = FetchSet(dataset=dataset.key, mode=settings.mode)
     ctx = FetchContext(dataset, client, archive, fetch, archive.latest_fetch(), log)
-    CONNECTORS[dataset.provider](ctx)
+    try:
+        CONNECTORS[dataset.provider](ctx)
+    finally:
+        ctx.close()
     if not fetch.data_parts:
         raise RuntimeError(f"{dataset.key}: the fetch archived no data")
     return archive.complete(fetch)

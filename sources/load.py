@@ -9,6 +9,7 @@ Loading the same data version twice does nothing.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,12 +52,20 @@ def _csv_header(path: Path) -> list[str]:
         return next(csv.reader(handle), [])
 
 
-def _reader(part: Part, path: Path) -> str:
+def _reader(part: Part, path: Path, headers: list[str] | None = None) -> str:
     if part.ext == "json":
-        return f"read_json({_literal(str(path))}, format='array', records=true, sample_size=-1)"
+        # Every expected key read as text: a column that mixes numbers and shorthand such as
+        # "[x]" would otherwise come back as JSON, quotes included.
+        columns = ", ".join(f"{_literal(h)}: 'VARCHAR'" for h in headers or [])
+        return (f"read_json({_literal(str(path))}, format='array', records=true, sample_size=-1"
+                + (f", columns={{{columns}}})" if columns else ")"))
     names = ", ".join(_literal(f"c{i}") for i in range(len(_csv_header(path))))
     return (f"read_csv({_literal(str(path))}, header=true, all_varchar=true, delim=',', "
             f"quote='\"', escape='\"', strict_mode=true, names=[{names}])")
+
+
+def _expected(dataset: Dataset, part: Part) -> list[str]:
+    return [c.header(part.lang or "en") for c in dataset.columns]
 
 
 def _source_column(part: Part, path: Path, header: str) -> str:
@@ -98,7 +107,8 @@ def _check_types(con, dataset: Dataset, part: Part, path: Path) -> None:
         col = _source_column(part, path, column.header(part.lang or "en"))
         bad = con.execute(
             f"SELECT n, v FROM (SELECT row_number() OVER () AS n, CAST({col} AS VARCHAR) AS v "
-            f"FROM {_reader(part, path)}) WHERE v IS NOT NULL AND trim(v) <> '' "
+            f"FROM {_reader(part, path, _expected(dataset, part))}) WHERE v IS NOT NULL "
+            "AND trim(v) <> '' "
             f"AND TRY_CAST(v AS {column.type}) IS NULL LIMIT 1").fetchone()
         if bad:
             raise LoadError(
@@ -106,19 +116,67 @@ def _check_types(con, dataset: Dataset, part: Part, path: Path) -> None:
                 f"{bad[1]!r} is not a valid {column.type}. The previous {dataset.raw_table} is unchanged.")
 
 
-def _select(dataset: Dataset, part: Part, path: Path) -> str:
-    lang = part.lang or "en-gb"
+def _typed_columns(dataset: Dataset, lang: str, source: Callable[[str], str]) -> list[str]:
+    """The catalogue columns with their raw types, from `source(header)` wire columns."""
     cols = []
     for c in dataset.columns:
-        src = f"CAST({_source_column(part, path, c.header(lang))} AS VARCHAR)"
+        src = f"CAST({source(c.header(lang))} AS VARCHAR)"
         if c.type != "VARCHAR":
             src = f"CAST(NULLIF(trim({src}), '') AS {c.type})"
         cols.append(f"{src} AS {_quote(c.name)}")
+    return cols
+
+
+def _select(dataset: Dataset, part: Part, path: Path) -> str:
+    lang = part.lang or "en-gb"
+    cols = _typed_columns(dataset, lang, lambda header: _source_column(part, path, header))
     cols += [f"{_literal(lang)} AS _lang", f"{_literal(part.sha256)} AS _archive_sha256",
              f"{_literal(part.url)} AS _source_url",
              f"CAST({_literal(part.retrieved_at)} AS TIMESTAMPTZ) AS _retrieved_at",
              "CAST(now() AS TIMESTAMPTZ) AS _loaded_at"]
-    return f"SELECT {', '.join(cols)} FROM {_reader(part, path)}"
+    return f"SELECT {', '.join(cols)} FROM {_reader(part, path, _expected(dataset, part))}"
+
+
+def _select_csv_files(dataset: Dataset, files: list[tuple[Part, Path]], header: list[str]) -> str:
+    """CSV files of one language and one header, read by a single multi-file `read_csv`.
+
+    One reader parallelises across files and sniffs nothing (every header was read file by
+    file), which is several times faster than a UNION ALL of one reader per page. Provenance
+    is looked up by file name, which keeps the rows in file order.
+    """
+    lang = files[0][0].lang or "en-gb"
+    paths = "[" + ", ".join(_literal(str(path)) for _, path in files) + "]"
+    provenance = "[" + ", ".join(
+        f"{{'sha256': {_literal(part.sha256)}, 'url': {_literal(part.url)}, "
+        f"'retrieved_at': CAST({_literal(part.retrieved_at)} AS TIMESTAMPTZ)}}" for part, _ in files) + "]"
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+    reader = (f"read_csv({paths}, header=true, auto_detect=false, columns={columns}, delim=',', "
+              "quote='\"', escape='\"', strict_mode=true, filename='_archive_file')")
+    cols = _typed_columns(dataset, lang, lambda name: _quote(f"c{header.index(name)}"))
+    cols += [f"{_literal(lang)} AS _lang", "_part.sha256 AS _archive_sha256", "_part.url AS _source_url",
+             "_part.retrieved_at AS _retrieved_at", "CAST(now() AS TIMESTAMPTZ) AS _loaded_at"]
+    return (f"SELECT {', '.join(cols)} FROM (SELECT *, {provenance}[list_position({paths}, _archive_file)] "
+            f"AS _part FROM {reader})")
+
+
+def _selects(dataset: Dataset, parts: list[tuple[Part, Path]]) -> list[str]:
+    """One SELECT per run of consecutive CSV files sharing language and header; one per JSON file."""
+    selects: list[str] = []
+    run: list[tuple[Part, Path]] = []
+    run_key: tuple | None = None
+    for part, path in parts:
+        key = (part.lang, tuple(_csv_header(path))) if part.ext == "csv" else None
+        if run and key != run_key:
+            selects.append(_select_csv_files(dataset, run, list(run_key[1])))
+            run = []
+        if key is None:
+            selects.append(_select(dataset, part, path))
+        else:
+            run.append((part, path))
+        run_key = key
+    if run:
+        selects.append(_select_csv_files(dataset, run, list(run_key[1])))
+    return selects
 
 
 def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
@@ -149,22 +207,29 @@ def load_dataset(dataset: Dataset, fetch: FetchSet, archive: Archive,
         rows = con.execute(f"SELECT count(*) FROM {dataset.raw_table}").fetchone()[0]
         return LoadResult(dataset.key, rows, version, skipped=True)
     warnings: list[str] = []
-    selects = []
+    parts = []
     for part in fetch.data_parts:
         path = archive.path_of(part)
         if not path.exists():
             raise LoadError(f"{dataset.key}: archived file {path} is missing")
         warnings += _check_columns(con, dataset, part, path)
-        _check_types(con, dataset, part, path)
-        selects.append(_select(dataset, part, path))
+        parts.append((part, path))
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {dataset.raw_table} AS {' UNION ALL '.join(selects)}")
+        con.execute(f"CREATE OR REPLACE TABLE {dataset.raw_table} AS "
+                    f"{' UNION ALL '.join(_selects(dataset, parts))}")
         rows = con.execute(f"SELECT count(*) FROM {dataset.raw_table}").fetchone()[0]
         con.execute(f"INSERT INTO {LOADS_TABLE} (dataset, data_version, fetch_id, rows, archive_sha256)"
                     " VALUES (?, ?, ?, ?, ?)",
                     [dataset.key, version, fetch.fetch_id, rows, [p.sha256 for p in fetch.data_parts]])
         con.execute("COMMIT")
+    except duckdb.ConversionException as exc:
+        con.execute("ROLLBACK")
+        # Values are only searched when a cast failed: a scan per typed column and file on
+        # every load would cost more than the load itself.
+        for part, path in parts:
+            _check_types(con, dataset, part, path)
+        raise LoadError(f"{dataset.key}: {exc}. The previous {dataset.raw_table} is unchanged.") from exc
     except Exception:
         con.execute("ROLLBACK")
         raise

@@ -6,6 +6,7 @@ so re-recording an unchanged sample gives byte-identical files.
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import sys
 import tempfile
@@ -29,8 +30,10 @@ presented as such. Releases built from them carry the status label "Sample data"
 """
 
 
-def record(out: Path = SNAPSHOT_DIR, keys: list[str] | None = None) -> None:
-    api = SampleApi(base_urls={**DEFAULT_URLS, "ons_download": ONS_DOWNLOAD})
+def record(out: Path = SNAPSHOT_DIR, keys: list[str] | None = None, scale: int = 1,
+           quiet: bool = False) -> None:
+    """Record every catalogue dataset (or `keys`) from the sample API into `out`."""
+    api = SampleApi(base_urls={**DEFAULT_URLS, "ons_download": ONS_DOWNLOAD}, scale=scale)
 
     def handler(method: str, url: str, body: bytes | None):
         answer = api.handle(method, url, body)
@@ -51,9 +54,21 @@ def record(out: Path = SNAPSHOT_DIR, keys: list[str] | None = None) -> None:
             fetch = fetch_dataset(dataset, settings, client=client, log=lambda _m: None)
             adapter.save()
             size = sum(f.stat().st_size for f in folder.iterdir())
-            print(f"{dataset.key}: {len(adapter.index)} answers, {len(fetch.data_parts)} data "
+            if not quiet:
+                print(f"{dataset.key}: {len(adapter.index)} answers, {len(fetch.data_parts)} data "
                   f"files, {size / 1024:.0f} KiB")
 
 
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("datasets", nargs="*", help="catalogue keys (default: all)")
+    parser.add_argument("--out", type=Path, default=SNAPSHOT_DIR,
+                        help="snapshot folder (default: the bundled one)")
+    parser.add_argument("--scale", type=int, default=1,
+                        help="multiply the sample's periods (for benchmarks; keep 1 for the bundle)")
+    args = parser.parse_args(argv)
+    record(args.out, args.datasets or None, args.scale)
+
+
 if __name__ == "__main__":
-    record(keys=sys.argv[1:] or None)
+    main(sys.argv[1:])

@@ -22,7 +22,10 @@ from sources.gates.model import GateResult, GateSpec
 STATUS_LABELS = {
     "snapshot": ("Sample data: not official statistics",
                  "Data sampl: nid ystadegau swyddogol mo'r rhain"),
-    "live": ("Official statistics in development", "Ystadegau swyddogol sy'n cael eu datblygu"),
+    # A designation (official statistics, in development or accredited) is the producer's decision,
+    # not the platform's: live releases state only where their figures come from.
+    "live": ("Compiled from publishers' open data; not designated as official statistics",
+             "Wedi'i lunio o ddata agored cyhoeddwyr; heb ei ddynodi'n ystadegau swyddogol"),
 }
 METADATA_GATE = GateSpec(
     "release_metadata_complete", "T3.7", "3, 7", "blocking",
@@ -57,7 +60,7 @@ def latest_release(root: Path, mart: str) -> Path | None:
 def _safe_select(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """Text cells that a spreadsheet would run as a formula get a leading apostrophe."""
     cols = []
-    for name, dtype in con.execute(f"SELECT column_name, data_type FROM (DESCRIBE {table})").fetchall():
+    for name, dtype in con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {table})").fetchall():
         q = '"' + name.replace('"', '""') + '"'
         if dtype == "VARCHAR":
             cols.append(f"CASE WHEN regexp_matches({q}, '{FORMULA_START}') THEN '''' || {q} "

@@ -648,6 +648,7 @@ def serve(api: SampleApi, host: str = "127.0.0.1", port: int = 0) -> tuple[Threa
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as clients with sessions expect
+        disable_nagle_algorithm = True  # headers and body go out in separate writes
 
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)

@@ -35,6 +35,10 @@ class Settings:
     base_urls: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_URLS))
     contact: str = "opendata@datacymru.example"
     snapshot_dir: Path = SNAPSHOT_DIR
+    # Per provider, (requests, seconds); empty means the client's defaults (the published limits).
+    rate_limits: dict[str, tuple[int, float]] = field(default_factory=dict)
+    # DuckDB spills to disk beyond this, so peak memory stays bounded whatever the data size.
+    duckdb_memory_limit: str = "400MB"
 
     @property
     def warehouse(self) -> Path:
@@ -73,4 +77,18 @@ class Settings:
             mode=mode,  # type: ignore[arg-type]
             base_urls={k: v.rstrip("/") for k, v in urls.items()},
             contact=env.get("DATA_CYMRU_CONTACT", cls.contact),
+            snapshot_dir=Path(env.get("DATA_CYMRU_SNAPSHOT_DIR") or SNAPSHOT_DIR).resolve(),
+            rate_limits={p: _rate(env, f"DATA_CYMRU_{p.upper()}_RATE_LIMIT") for p in DEFAULT_URLS
+                         if env.get(f"DATA_CYMRU_{p.upper()}_RATE_LIMIT")},
+            duckdb_memory_limit=env.get("DATA_CYMRU_DUCKDB_MEMORY_LIMIT", "400MB"),
         )
+
+
+def _rate(env: dict[str, str], name: str) -> tuple[int, float]:
+    """`100/60` means at most 100 requests in any 60 seconds."""
+    text = env[name]
+    try:
+        calls, period = text.split("/")
+        return int(calls), float(period)
+    except ValueError:
+        raise SettingsError(f"{name} must look like '100/60' (requests/seconds), not {text!r}") from None

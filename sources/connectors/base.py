@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,22 @@ class FetchContext:
     fetch: FetchSet
     previous: FetchSet | None
     log: Callable[[str], None]
+    _scratch: duckdb.DuckDBPyConnection | None = field(default=None, repr=False)
+
+    @property
+    def scratch(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB for checking bodies, opened once per fetch.
+
+        Opening one costs about as much as checking a 25,000-row page, so it is not done per page.
+        """
+        if self._scratch is None:
+            self._scratch = duckdb.connect()
+        return self._scratch
+
+    def close(self) -> None:
+        if self._scratch is not None:
+            self._scratch.close()
+            self._scratch = None
 
     def _previous_part(self, role: str, lang: str | None, page: int | None) -> Part | None:
         if self.previous is None:
@@ -82,23 +98,28 @@ def _as_download(path: Path, answer: Download) -> Download:
     return Download(answer.url, answer.method, 200, answer.headers, path, "", 0, answer.retrieved_at)
 
 
-def count_json_rows(provider: str, download: Download) -> int:
+def _cursor(con: duckdb.DuckDBPyConnection | None) -> duckdb.DuckDBPyConnection:
+    return con.cursor() if con is not None else duckdb.connect()
+
+
+def count_json_rows(provider: str, download: Download, con: duckdb.DuckDBPyConnection | None = None) -> int:
     """Rows in a JSON-array body; invalid or truncated JSON is an `InvalidBody`."""
     try:
-        with duckdb.connect() as con:
-            return con.execute(
+        with _cursor(con) as cur:
+            return cur.execute(
                 "SELECT count(*) FROM read_json_objects(?, format='array')",
                 [str(download.path)]).fetchone()[0]
     except duckdb.Error as exc:
         raise InvalidBody(provider, download.url, f"not a complete JSON array: {exc}") from exc
 
 
-def csv_stats(provider: str, download: Download, count_column: str | None = None) -> tuple[int, int | None]:
+def csv_stats(provider: str, download: Download, count_column: str | None = None,
+              con: duckdb.DuckDBPyConnection | None = None) -> tuple[int, int | None]:
     """(rows, value of `count_column` on the first row) of a CSV body, read by DuckDB."""
     extra = f', max(TRY_CAST("{count_column}" AS BIGINT))' if count_column else ", NULL"
     try:
-        with duckdb.connect() as con:
-            rows, count = con.execute(
+        with _cursor(con) as cur:
+            rows, count = cur.execute(
                 f"SELECT count(*){extra} FROM read_csv(?, header=true, all_varchar=true, "
                 "delim=',', quote='\"', escape='\"', strict_mode=true)",
                 [str(download.path)]).fetchone()

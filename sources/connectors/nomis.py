@@ -22,7 +22,7 @@ def fetch(ctx: FetchContext) -> None:
         _, (rows, count), download = ctx.get(
             f"dataset/{ds.dataset_id}.data.csv", params={**params, "recordOffset": offset},
             page=page, expect_type="text/csv",
-            validate=lambda d: csv_stats("nomis", d, count_column="RECORD_COUNT"))
+            validate=lambda d: csv_stats("nomis", d, count_column="RECORD_COUNT", con=ctx.scratch))
         if total is None:
             total = count or 0
         elif count is not None and count != total:

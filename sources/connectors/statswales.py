@@ -23,7 +23,7 @@ def _expect_json(ctx: FetchContext, download: Download) -> int:
     if download.content_type != "application/json":
         raise InvalidBody("statswales", download.url,
                           f"expected JSON, got Content-Type {download.content_type!r}")
-    return count_json_rows("statswales", download)
+    return count_json_rows("statswales", download, ctx.scratch)
 
 
 def fetch(ctx: FetchContext) -> None:
@@ -57,7 +57,7 @@ def _fetch_csv(ctx: FetchContext, filter_id: str, lang: str, total: int) -> None
     path = f"{ctx.dataset.dataset_id}/data/{filter_id}"
     _, (rows, _), download = ctx.get(
         path, params={"format": "csv", "lang": lang}, lang=lang, page=1,
-        validate=lambda d: csv_stats("statswales", d))
+        validate=lambda d: csv_stats("statswales", d, con=ctx.scratch))
     if rows != total:
         raise FetchError("statswales", download.url,
                          f"CSV has {rows} rows but the query reports totalLines={total}")
@@ -75,12 +75,12 @@ def _fetch_pages(ctx: FetchContext, filter_id: str, lang: str, total: int) -> No
             lang=lang, page=page, validate=lambda d: _expect_json(ctx, d),
             accept_status=_is_page_too_high)
         if part is None:
+            if download.path:
+                download.path.unlink(missing_ok=True)
             if page == 1 or seen != total:
                 raise FetchError("statswales", download.url,
                                  f"page_number_too_high at page {page} after {seen} of "
                                  f"{total} rows")
-            if download.path:
-                download.path.unlink(missing_ok=True)
             break
         seen += rows
         ctx.log(f"{ctx.dataset.key} [{lang}]: page {page}/{pages}, {seen}/{total} rows")

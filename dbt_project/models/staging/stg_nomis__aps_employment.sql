@@ -1,0 +1,26 @@
+-- Annual Population Survey employment rate (aged 16-64) from Nomis (NM_17_5): one row per area x
+-- period x measure type (the rate itself, its numerator, denominator and confidence interval).
+with
+
+source as (
+    select * from {{ source('raw', 'nomis__aps_employment') }}
+),
+
+renamed as (
+    select
+        {{ period_columns('date_name') }},
+        {{ gss_area_code('geography_code') }} as area_code,
+        {{ clean_label('geography_name') }} as area_name_en,
+        {{ clean_label('variable_name') }} as variable_name_en,
+        {{ slug('measures_name') }} as measure_type,
+        {{ split_status('obs_value', 'obs_status', 'nomis') }},
+        {{ clean_code('obs_status') }} as obs_status,
+        {{ clean_code('obs_conf') }} as obs_conf,
+        _archive_sha256,
+        _source_url,
+        _retrieved_at,
+        _loaded_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,33 @@
+-- ONS mid-year population estimates from Nomis (NM_2002_1): one row per area x year x sex x age
+-- group. Nomis publishes English labels only.
+with
+
+source as (
+    select * from {{ source('raw', 'nomis__population_estimates') }}
+),
+
+renamed as (
+    select
+        {{ period_columns('date_name') }},
+        {{ gss_area_code('geography_code') }} as area_code,
+        {{ clean_label('geography_name') }} as area_name_en,
+        case {{ slug('gender_name') }}
+            when 'total' then 'all'
+            when 'male' then 'male'
+            when 'female' then 'female'
+        end as sex,
+        {{ clean_label('gender_name') }} as sex_name_en,
+        {{ slug('c_age_name') }} as age_group,
+        {{ clean_label('c_age_name') }} as age_group_name_en,
+        {{ slug('measures_name') }} as measure_type,
+        {{ split_status('obs_value', 'obs_status', 'nomis') }},
+        {{ clean_code('obs_status') }} as obs_status,
+        {{ clean_code('obs_conf') }} as obs_conf,
+        _archive_sha256,
+        _source_url,
+        _retrieved_at,
+        _loaded_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,32 @@
+-- ONS API mid-year population estimates (dataset mid-year-pop-est, latest version): one row per
+-- area x year x sex x single year of age ('total' = all ages).
+with
+
+source as (
+    select * from {{ source('raw', 'ons__mid_year_pop_est') }}
+),
+
+renamed as (
+    select
+        {{ period_columns('time') }},
+        {{ clean_code('calendar_years_code') }} as calendar_years_code,
+        {{ gss_area_code('geography_code') }} as area_code,
+        {{ clean_label('geography_name') }} as area_name_en,
+        case {{ clean_code('sex_code') }}
+            when '0' then 'all'
+            when '1' then 'male'
+            when '2' then 'female'
+        end as sex,
+        {{ clean_code('sex_code') }} as sex_code,
+        {{ clean_label('sex') }} as sex_name_en,
+        lower({{ clean_code('age_code') }}) as age_code,
+        {{ clean_label('age') }} as age_name_en,
+        {{ split_marker('value', 'ons') }},
+        _archive_sha256,
+        _source_url,
+        _retrieved_at,
+        _loaded_at
+    from source
+)
+
+select * from renamed

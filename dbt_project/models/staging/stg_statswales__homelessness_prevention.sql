@@ -1,0 +1,68 @@
+-- Homelessness threatened and prevented by local authority and financial year, one row per cell
+-- with English and Welsh labels side by side (the raw table holds every cell once per language).
+with
+
+source as (
+    select * from {{ source('raw', 'statswales__homelessness_prevention') }}
+),
+
+renamed as (
+    select
+        {{ clean_code('year') }} as period_code,
+        {{ gss_area_code('area_code') }} as area_code,
+        {{ clean_code('measure_code') }} as measure_code,
+        {{ clean_label('area_name') }} as area_name,
+        {{ clean_label('data_description') }} as measure_name,
+        value as value_published,
+        note_codes as note_codes_published,
+        _lang,
+        _archive_sha256,
+        _source_url,
+        _retrieved_at,
+        _loaded_at
+    from source
+),
+
+english as (
+    select * from renamed where _lang = 'en-gb'
+),
+
+welsh as (
+    select * from renamed where _lang = 'cy-gb'
+),
+
+paired as (
+    select
+        period_code,
+        area_code,
+        measure_code,
+        english.area_name as area_name_en,
+        welsh.area_name as area_name_cy,
+        english.measure_name as measure_name_en,
+        welsh.measure_name as measure_name_cy,
+        coalesce(english.value_published, welsh.value_published) as value_published,
+        coalesce(english.note_codes_published, welsh.note_codes_published) as note_codes_published,
+        coalesce(english._archive_sha256, welsh._archive_sha256) as _archive_sha256,
+        welsh._archive_sha256 as _archive_sha256_cy,
+        coalesce(english._source_url, welsh._source_url) as _source_url,
+        coalesce(english._retrieved_at, welsh._retrieved_at) as _retrieved_at,
+        coalesce(english._loaded_at, welsh._loaded_at) as _loaded_at
+    from english
+    full outer join welsh using (period_code, area_code, measure_code)
+)
+
+select
+    {{ period_columns('period_code') }},
+    area_code,
+    area_name_en,
+    area_name_cy,
+    measure_code,
+    measure_name_en,
+    measure_name_cy,
+    {{ split_marker('value_published', 'statswales', note_codes='note_codes_published') }},
+    _archive_sha256,
+    _archive_sha256_cy,
+    _source_url,
+    _retrieved_at,
+    _loaded_at
+from paired

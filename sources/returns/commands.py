@@ -1,0 +1,79 @@
+"""`datacymru submit` and `datacymru submissions`: argparse sub-commands over the intake.
+
+`add_commands(subparsers)` registers both on the `datacymru` parser. `submit` only copies the
+file into the intake (the sensor processes it) unless `--process` asks for that file to be
+processed at once (which needs the warehouse free of other writers); `submissions` opens the
+warehouse read-only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import duckdb
+
+from sources.returns.folder import SubmitError, process_intake_file, submit
+from sources.returns.store import list_submissions
+from sources.settings import Settings
+
+COLUMNS = ("submission_id", "council_code", "collection", "file_name", "status", "errors", "warnings",
+           "received_at")
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    """Copy a return into the intake for a council; optionally process the intake now."""
+    settings = Settings.from_env()
+    try:
+        target = submit(Path(args.file), args.council, settings)
+    except SubmitError as exc:
+        print(f"not submitted: {exc}", file=sys.stderr)
+        return 2
+    print(f"submitted {args.file} for {args.council}: {target}")
+    if not args.process:
+        print("it will be processed by the intake sensor; `datacymru submissions` shows the outcome")
+        return 0
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        done = process_intake_file(target, settings, con)
+    print(f"{done.file_name}: {done.status} ({len(done.errors)} error(s), {len(done.warnings)} "
+          f"warning(s)); report in {done.feedback_dir}")
+    return 1 if done.status == "quarantined" else 0
+
+
+def _table(rows: list[dict]) -> str:
+    cells = [[str(r.get(c) if r.get(c) is not None else "") for c in COLUMNS] for r in rows]
+    widths = [max(len(x) for x in col) for col in zip(COLUMNS, *cells, strict=False)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(COLUMNS, widths, strict=True)),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join(lines)
+
+
+def cmd_submissions(args: argparse.Namespace) -> int:
+    """List every submission and its current status, optionally for one council."""
+    settings = Settings.from_env()
+    rows: list[dict] = []
+    if settings.warehouse.exists():
+        with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+            rows = list_submissions(con, args.council)
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        print(_table(rows) if rows else "no submissions yet")
+    return 0
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register `submit` and `submissions` on the `datacymru` sub-command parser."""
+    parser = subparsers.add_parser("submit", help="copy a council return into the intake folder")
+    parser.add_argument("file", help="the return, .csv or .xlsx")
+    parser.add_argument("--council", required=True, metavar="GSS_CODE", help="submitting council, W06…")
+    parser.add_argument("--process", action="store_true", help="process the intake now, not via the sensor")
+    parser.set_defaults(func=cmd_submit)
+    parser = subparsers.add_parser("submissions", help="list council returns and their status")
+    parser.add_argument("--council", metavar="GSS_CODE", help="only this council")
+    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.set_defaults(func=cmd_submissions)

@@ -1,0 +1,187 @@
+"""Every problem a return can have, with its English and Welsh message.
+
+Each check has an id (the fail fixtures in `tests/fixtures/returns/fail/` are named after them),
+a severity (`error` quarantines the file, `warning` is reported but the file is accepted) and
+message templates. Some checks have variants (`check.variant`) that share the check id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+WARNINGS = frozenset({"unknown_column", "windows_1252_encoding"})
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "unsupported_file_type": (
+        "Files of type '{value}' are not accepted; send the return as .csv or .xlsx.",
+        "Ni dderbynnir ffeiliau o'r math '{value}'; anfonwch y ffurflen fel .csv neu .xlsx."),
+    "macros_not_accepted": (
+        "Workbooks with macros are not accepted; save the return as an Excel Workbook (.xlsx) or CSV.",
+        "Ni dderbynnir llyfrau gwaith â macros; cadwch y ffurflen fel Llyfr Gwaith Excel (.xlsx) neu CSV."),
+    "file_too_large": (
+        "The file is {value} bytes; the limit is {limit} bytes.",
+        "Mae'r ffeil yn {value} beit; y terfyn yw {limit} beit."),
+    "xlsx_decompression_limit": (
+        "The workbook would expand to {value} bytes when opened; the limit is {limit} bytes.",
+        "Byddai'r llyfr gwaith yn ehangu i {value} beit o'i agor; y terfyn yw {limit} beit."),
+    "xlsx_decompression_limit.ratio": (
+        "Part '{value}' of the workbook is compressed {ratio}:1, above the limit of {limit}:1; "
+        "save the workbook again from Excel.",
+        "Mae rhan '{value}' o'r llyfr gwaith wedi'i chywasgu {ratio}:1, uwchlaw'r terfyn o {limit}:1; "
+        "cadwch y llyfr gwaith eto o Excel."),
+    "xlsx_decompression_limit.members": (
+        "The workbook has {value} parts; the limit is {limit}.",
+        "Mae gan y llyfr gwaith {value} rhan; y terfyn yw {limit}."),
+    "unreadable_file": (
+        "The file could not be read as {kind}: {detail}",
+        "Nid oedd modd darllen y ffeil fel {kind}: {detail}"),
+    "unreadable_encoding": (
+        "The file's text encoding could not be read; save it as 'CSV UTF-8 (comma delimited)'.",
+        "Nid oedd modd darllen amgodiad testun y ffeil; cadwch hi fel 'CSV UTF-8 (comma delimited)'."),
+    "windows_1252_encoding": (
+        "The file is not UTF-8 and was read as Windows-1252, which cannot hold Welsh letters such as "
+        "ŵ and ŷ; save it as 'CSV UTF-8 (comma delimited)' next time.",
+        "Nid yw'r ffeil yn UTF-8 ac fe'i darllenwyd fel Windows-1252, na all ddal llythrennau Cymraeg "
+        "fel ŵ ac ŷ; cadwch hi fel 'CSV UTF-8 (comma delimited)' y tro nesaf."),
+    "sheet_not_found": (
+        "The workbook has no sheet named '{value}'; its sheets are {allowed}.",
+        "Nid oes dalen o'r enw '{value}' yn y llyfr gwaith; ei dalennau yw {allowed}."),
+    "empty_file": (
+        "The file is empty.",
+        "Mae'r ffeil yn wag."),
+    "empty_file.no_rows": (
+        "The file has a header row but no data rows.",
+        "Mae gan y ffeil res pennawd ond dim rhesi data."),
+    "missing_columns": (
+        "Required column '{column}' is missing from the header row, which must contain {allowed}.",
+        "Mae'r golofn ofynnol '{column}' ar goll o'r rhes pennawd, a rhaid iddi gynnwys {allowed}."),
+    "duplicate_column": (
+        "Column '{column}' appears more than once in the header row.",
+        "Mae'r golofn '{column}' yn ymddangos fwy nag unwaith yn y rhes pennawd."),
+    "unknown_column": (
+        "Column '{column}' is not part of the template and was ignored.",
+        "Nid yw'r golofn '{column}' yn rhan o'r templed ac fe'i hanwybyddwyd."),
+    "ragged_row": (
+        "Cell {cell} holds '{value}' but its column has no heading; check for a stray comma or a "
+        "number written with a thousands separator.",
+        "Mae cell {cell} yn dal '{value}' ond nid oes pennawd i'w cholofn; gwiriwch am atalnod crwydr "
+        "neu rif wedi'i ysgrifennu gyda gwahanydd miloedd."),
+    "formula_cell": (
+        "Formulas are not accepted; paste values (the cell holds {value}).",
+        "Ni dderbynnir fformiwlâu; gludwch werthoedd (mae'r gell yn dal {value})."),
+    "unknown_council": (
+        "'{value}' is not the GSS code of a Welsh council (for example W06000015 for Cardiff).",
+        "Nid yw '{value}' yn god GSS un o gynghorau Cymru (er enghraifft W06000015 ar gyfer Caerdydd)."),
+    "unknown_council.missing": (
+        "The council code is missing.",
+        "Mae cod y cyngor ar goll."),
+    "council_mismatch": (
+        "The row is for {value} but the return is from {council}; a council submits only its own figures.",
+        "Mae'r rhes ar gyfer {value} ond daw'r ffurflen gan {council}; dim ond ei ffigurau ei hun y "
+        "mae cyngor yn eu cyflwyno."),
+    "unknown_measure": (
+        "'{value}' is not a measure in this collection; use one of {allowed}.",
+        "Nid yw '{value}' yn fesur yn y casgliad hwn; defnyddiwch un o {allowed}."),
+    "unknown_measure.missing": (
+        "The measure id is missing; use one of {allowed}.",
+        "Mae dynodydd y mesur ar goll; defnyddiwch un o {allowed}."),
+    "malformed_period": (
+        "'{value}' is not a financial year; write it like 2024-25.",
+        "Nid yw '{value}' yn flwyddyn ariannol; ysgrifennwch hi fel 2024-25."),
+    "malformed_period.missing": (
+        "The period is missing; write the financial year like 2024-25.",
+        "Mae'r cyfnod ar goll; ysgrifennwch y flwyddyn ariannol fel 2024-25."),
+    "period_outside_collection": (
+        "Period {value} is outside this return's collection ({collection}); open collections are {allowed}.",
+        "Mae'r cyfnod {value} y tu allan i gasgliad y ffurflen hon ({collection}); y casgliadau agored "
+        "yw {allowed}."),
+    "period_outside_collection.closed": (
+        "Period {value} is not an open collection; open collections are {allowed}.",
+        "Nid yw'r cyfnod {value} yn gasgliad agored; y casgliadau agored yw {allowed}."),
+    "non_numeric_value": (
+        "'{value}' in column {column} is not a number; write digits only (no commas, units or symbols), "
+        "or leave the value empty and give a marker.",
+        "Nid yw '{value}' yng ngholofn {column} yn rhif; ysgrifennwch ddigidau yn unig (dim atalnodau, "
+        "unedau na symbolau), neu gadewch y gwerth yn wag a rhoi marciwr."),
+    "value_and_marker_both_present": (
+        "Both a value ({value}) and a marker ({marker}) are given; give one or the other.",
+        "Rhoddwyd gwerth ({value}) a marciwr ({marker}); rhowch y naill neu'r llall."),
+    "value_and_marker_both_missing": (
+        "Neither a value nor a marker is given; give the value, or a marker such as [x] (not available).",
+        "Ni roddwyd gwerth na marciwr; rhowch y gwerth, neu farciwr fel [x] (ddim ar gael)."),
+    "unknown_marker": (
+        "'{value}' is not an accepted marker; use one of {allowed}.",
+        "Nid yw '{value}' yn farciwr a dderbynnir; defnyddiwch un o {allowed}."),
+    "numerator_denominator_inconsistent": (
+        "The value {value} does not match the numerator and denominator, which give {expected}.",
+        "Nid yw'r gwerth {value} yn cyfateb i'r rhifiadur a'r enwadur, sy'n rhoi {expected}."),
+    "numerator_denominator_inconsistent.one_missing": (
+        "Only one of numerator and denominator is given; give both or neither.",
+        "Dim ond un o'r rhifiadur a'r enwadur a roddwyd; rhowch y ddau neu ddim un."),
+    "numerator_denominator_inconsistent.zero": (
+        "The denominator is zero.",
+        "Mae'r enwadur yn sero."),
+    "numerator_denominator_inconsistent.withheld": (
+        "The value is withheld with marker {marker}, so the numerator and denominator must be empty too.",
+        "Mae'r gwerth wedi'i atal â'r marciwr {marker}, felly rhaid i'r rhifiadur a'r enwadur fod yn "
+        "wag hefyd."),
+    "percentage_out_of_range": (
+        "{value} is not a percentage between 0 and 100.",
+        "Nid yw {value} yn ganran rhwng 0 a 100."),
+    "negative_value": (
+        "{value} in column {column} is negative; this measure cannot be below zero.",
+        "Mae {value} yng ngholofn {column} yn negyddol; ni all y mesur hwn fod yn llai na sero."),
+    "duplicate_row": (
+        "Measure {measure} for {period} is already given in row {first_row}.",
+        "Mae'r mesur {measure} ar gyfer {period} eisoes wedi'i roi yn rhes {first_row}."),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with (or worth knowing about) a return, located as precisely as possible."""
+
+    check: str
+    severity: Severity
+    file: str
+    sheet: str | None
+    row: int | None
+    column: str | None
+    cell: str | None
+    value: str | None
+    message_en: str
+    message_cy: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def check_ids() -> set[str]:
+    """Every check id (variants folded into their check)."""
+    return {key.split(".")[0] for key in MESSAGES}
+
+
+def column_letter(index: int) -> str:
+    """Spreadsheet letter of a 0-based column index (0 → A, 26 → AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def make(key: str, file: str, *, sheet: str | None = None, row: int | None = None,
+         column: str | None = None, col_index: int | None = None, value: object = None,
+         **fields: object) -> Problem:
+    """Build a problem from a message key (`check` or `check.variant`) and its fields."""
+    check = key.split(".")[0]
+    cell = f"{column_letter(col_index)}{row}" if col_index is not None and row else None
+    text = None if value is None else str(value)
+    values = {"value": text, "column": column, "cell": cell, **fields}
+    en, cy = MESSAGES[key]
+    return Problem(check, "warning" if check in WARNINGS else "error", file, sheet, row, column, cell,
+                   text, en.format(**values), cy.format(**values))

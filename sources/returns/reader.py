@@ -1,0 +1,140 @@
+"""Read a return (CSV or XLSX) into rows of text cells, without trusting anything in it.
+
+CSV is decoded in Python (UTF-8 with or without BOM; Windows-1252 with a warning) and split with
+the standard `csv` parser in strict mode. DuckDB's reader is not used here: it skips empty lines
+(so reported row numbers would drift from the rows a council sees in Excel) and silently drops
+a quoted cell left open at the end of a file; a return is at most a few hundred rows.
+
+XLSX is opened with openpyxl in read-only mode with `data_only=False`, after the zip checks in
+`safety`: formulas are never evaluated; a formula cell comes back as a `Formula` so validation
+can report it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+from sources.returns.config import ReturnsConfig
+from sources.returns.problems import Problem, make
+from sources.returns.safety import check_workbook_zip
+
+
+class Formula(str):
+    """The text of a formula cell: reported, never evaluated, never loaded."""
+
+
+Cell = str | None
+
+
+@dataclass
+class Table:
+    """A return's header cells and its non-blank data rows, numbered as in the file (header = 1)."""
+
+    file: str
+    sheet: str | None
+    header: list[Cell]
+    rows: list[tuple[int, list[Cell]]] = field(default_factory=list)
+
+
+def read_table(path: Path, file: str, ext: str, sheet: str | None,
+               config: ReturnsConfig) -> tuple[Table | None, list[Problem]]:
+    """Read an archived return; a `None` table means the file could not be read at all."""
+    if ext == "xlsx":
+        return _read_xlsx(path, file, sheet, config)
+    return _read_csv(path, file)
+
+
+def _table(file: str, sheet: str | None, records: list[tuple[int, list[Cell]]]) -> Table | None:
+    if not records:
+        return None
+    _, header = records[0]
+    rows = [(n, cells) for n, cells in records[1:] if any(c is not None and c.strip() for c in cells)]
+    return Table(file, sheet, header, rows)
+
+
+def _decode(data: bytes, file: str) -> tuple[str | None, list[Problem]]:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None, [make("unreadable_encoding", file)]
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    problems: list[Problem] = []
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            return None, [make("unreadable_encoding", file)]
+        problems.append(make("windows_1252_encoding", file))
+    if "\x00" in text:
+        return None, [make("unreadable_encoding", file)]
+    return unicodedata.normalize("NFC", text), problems
+
+
+def _read_csv(path: Path, file: str) -> tuple[Table | None, list[Problem]]:
+    data = path.read_bytes()
+    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+        return None, [make("empty_file", file)]
+    text, problems = _decode(data, file)
+    if text is None:
+        return None, problems
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[tuple[int, list[Cell]]] = []
+    try:
+        for number, record in enumerate(reader, start=1):
+            records.append((number, [c if c != "" else None for c in record]))
+    except csv.Error as exc:
+        return None, [*problems, make("unreadable_file", file, row=len(records) + 1, kind="CSV",
+                                      detail=f"row {len(records) + 1}: {exc} (is a quote left open?)")]
+    table = _table(file, None, records)
+    return table, problems if table else [*problems, make("empty_file", file)]
+
+
+def _cell_text(cell: object) -> Cell:
+    value = getattr(cell, "value", None)
+    if value is None:
+        return None
+    if getattr(cell, "data_type", None) == "f":
+        return Formula(getattr(value, "text", None) or str(value))
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return unicodedata.normalize("NFC", str(value))
+
+
+def _read_xlsx(path: Path, file: str, sheet: str | None,
+               config: ReturnsConfig) -> tuple[Table | None, list[Problem]]:
+    problems = check_workbook_zip(path, file, config)
+    if problems:
+        return None, problems
+    import openpyxl  # imported here: CSV-only runs need not pay for it
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
+    except Exception as exc:  # any failure to parse an untrusted file means it is unreadable
+        return None, [make("unreadable_file", file, kind="an Excel workbook", detail=f"{exc}.")]
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            return None, [make("sheet_not_found", file, value=sheet,
+                               allowed=", ".join(book.sheetnames))]
+        if not book.worksheets:
+            return None, [make("empty_file", file)]
+        worksheet = book[sheet] if sheet is not None else book.worksheets[0]
+        worksheet.reset_dimensions()
+        records = [(n, [_cell_text(c) for c in row])
+                   for n, row in enumerate(worksheet.iter_rows(), start=1)]
+    except Exception as exc:  # see above
+        return None, [make("unreadable_file", file, kind="an Excel workbook", detail=f"{exc}.")]
+    finally:
+        book.close()
+    table = _table(file, worksheet.title, records)
+    return table, [] if table else [make("empty_file", file, sheet=worksheet.title)]

@@ -1,0 +1,112 @@
+"""Keeping untrusted files harmless: safe names, contained paths, and XLSX checks before opening.
+
+A file name is never used as a path: only a sanitised base name is kept. Every path the intake
+writes is checked to resolve inside its folder. An XLSX is a zip: its declared sizes, compression
+ratios, member count, macros and XML doctypes are checked with `zipfile` before openpyxl sees it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zipfile
+from pathlib import Path
+
+from sources.returns.config import ReturnsConfig
+from sources.returns.problems import Problem, make
+
+ACCEPTED_TYPES = ("csv", "xlsx")
+MACRO_TYPES = ("xlsm", "xltm", "xlam", "xlsb")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_MAX_NAME = 120
+
+
+class UnsafePathError(ValueError):
+    """A path would resolve outside the folder it must stay in."""
+
+
+def safe_name(name: str, fallback: str = "return") -> str:
+    """A base name safe to use in any folder: no separators, no leading dots, bounded length."""
+    base = re.split(r"[\\/]", unicodedata.normalize("NFKC", name or ""))[-1]
+    base = _UNSAFE.sub("_", base.replace("\x00", "")).strip("._-")
+    if not base:
+        return fallback
+    stem, dot, ext = base.rpartition(".")
+    if not dot or not stem:
+        return base[:_MAX_NAME]
+    ext = ext[:10]
+    return f"{stem[:_MAX_NAME - len(ext) - 1]}.{ext}"
+
+
+def extension(name: str) -> str:
+    """The lower-case extension of a safe name, or `bin` when it has none worth keeping."""
+    _, dot, ext = name.rpartition(".")
+    ext = ext.lower()
+    return ext if dot and ext.isalnum() and len(ext) <= 5 else "bin"
+
+
+def inside(base: Path, path: Path) -> Path:
+    """`path` resolved, refusing anything that escapes `base` (via `..` or symlinks)."""
+    resolved = path.resolve()
+    if not resolved.is_relative_to(base.resolve()):
+        raise UnsafePathError(f"{path} resolves outside {base}")
+    return resolved
+
+
+def check_type(name: str, file: str) -> list[Problem]:
+    """Refuse anything but CSV and XLSX, naming macro-enabled workbooks for what they are."""
+    ext = extension(name)
+    if ext in MACRO_TYPES:
+        return [make("macros_not_accepted", file, value=ext)]
+    if ext not in ACCEPTED_TYPES:
+        return [make("unsupported_file_type", file, value=ext)]
+    return []
+
+
+def check_size(size: int, file: str, config: ReturnsConfig) -> list[Problem]:
+    """Refuse a file larger than the configured limit."""
+    if size > config.max_bytes:
+        return [make("file_too_large", file, value=size, limit=config.max_bytes)]
+    return []
+
+
+def check_workbook_zip(path: Path, file: str, config: ReturnsConfig) -> list[Problem]:
+    """Inspect an XLSX container without decompressing more than a few bytes per part."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            problems = _zip_limits(members, file, config)
+            if problems:
+                return problems
+            if any(m.filename.lower().endswith("vbaproject.bin") for m in members):
+                return [make("macros_not_accepted", file, value="vbaProject.bin")]
+            for member in members:
+                if member.filename.lower().endswith((".xml", ".rels")) and _has_doctype(archive, member):
+                    return [make("unreadable_file", file, kind="an Excel workbook",
+                                 detail=f"part {member.filename} declares a DOCTYPE, which "
+                                        "Excel never writes.")]
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
+        return [make("unreadable_file", file, kind="an Excel workbook",
+                     detail=f"it is not a valid .xlsx file ({exc}).")]
+    return []
+
+
+def _zip_limits(members: list[zipfile.ZipInfo], file: str, config: ReturnsConfig) -> list[Problem]:
+    if len(members) > config.max_zip_members:
+        return [make("xlsx_decompression_limit.members", file, value=len(members),
+                     limit=config.max_zip_members)]
+    total = sum(m.file_size for m in members)
+    if total > config.max_unzipped_bytes:
+        return [make("xlsx_decompression_limit", file, value=total, limit=config.max_unzipped_bytes)]
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if ratio > config.max_ratio and member.file_size > 1024:
+            return [make("xlsx_decompression_limit.ratio", file, value=member.filename,
+                         ratio=round(ratio), limit=round(config.max_ratio))]
+    return []
+
+
+def _has_doctype(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
+    with archive.open(member) as handle:
+        head = handle.read(2048)
+    return b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper()

@@ -1,0 +1,1 @@
+"""Blank return templates and the bundled SAMPLE council returns (invented figures)."""

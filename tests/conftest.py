@@ -1,0 +1,228 @@
+"""Shared fixtures: a temporary home, live settings pointing at a loopback server, fast clients.
+
+Every provider gets its own path prefix on the one `pytest-httpserver` server, so a test can
+serve StatsWales, Nomis and ONS answers side by side. Clients are real `PoliteClient`s whose
+sleeps are recorded instead of slept, so backoff and `Retry-After` are observable and tests
+stay fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import duckdb
+import pytest
+
+from sources.archive import Archive, FetchSet
+from sources.catalogue import Dataset, parse_entry
+from sources.fetch import make_client
+from sources.http import Download, PoliteClient
+from sources.settings import Settings
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+CONTACT = "tests@datacymru.example"
+PREFIXES = {"statswales": "/statswales/v2", "nomis": "/nomis/api/v01", "ons": "/ons/v1"}
+
+
+class SleepRecorder:
+    """Stands in for `time.sleep`: remembers every requested delay and returns at once."""
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> SleepRecorder:
+    return SleepRecorder()
+
+
+@pytest.fixture
+def logs() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def live_settings(home: Path, httpserver) -> Settings:
+    """Live mode with every provider's base URL on the loopback server."""
+    urls = {provider: httpserver.url_for(prefix).rstrip("/") for provider, prefix in PREFIXES.items()}
+    return Settings(home=home, mode="live", base_urls=urls, contact=CONTACT)
+
+
+@pytest.fixture
+def client_for(live_settings: Settings, sleeps: SleepRecorder,
+               logs: list[str]) -> Callable[..., PoliteClient]:
+    """A real client for a dataset's provider: fast backoff, recorded sleeps, short timeouts."""
+
+    def build(dataset: Dataset, **options: Any) -> PoliteClient:
+        options = {"sleep": sleeps, "backoff_base": 0.01, "timeout": (2.0, 2.0),
+                   "max_attempts": 4, "rate_limit": (10_000, 1.0), **options}
+        return make_client(dataset, live_settings, log=logs.append, **options)
+
+    return build
+
+
+@pytest.fixture
+def warehouse(home: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A real DuckDB file in the temporary home."""
+    con = duckdb.connect(str(home / "warehouse.duckdb"))
+    yield con
+    con.close()
+
+
+# --- synthetic catalogue entries -------------------------------------------------------------
+
+NOMIS_HEADERS = ["DATE_NAME", "GEOGRAPHY_CODE", "GEOGRAPHY_NAME", "MEASURES_NAME", "OBS_VALUE",
+                 "OBS_STATUS", "RECORD_OFFSET", "RECORD_COUNT"]
+NOMIS_TYPES = {"OBS_VALUE": "DOUBLE", "RECORD_OFFSET": "BIGINT", "RECORD_COUNT": "BIGINT"}
+STATSWALES_HEADERS = [("year", "Year", "Blwyddyn"), ("area_code", "Area code", "Cod ardal"),
+                      ("area_name", "Area", "Ardal"), ("value", "Data values", "Gwerthoedd data"),
+                      ("note_codes", "Note codes", "Codau nodiadau")]
+ONS_HEADERS = ["v4_0", "calendar-years", "Time", "administrative-geography", "Geography"]
+
+
+def _entry(provider: str, dataset_id: str, columns: list[dict], request: dict) -> dict[str, Any]:
+    return {"provider": provider, "dataset_id": dataset_id, "title_en": f"Test {dataset_id}",
+            "title_cy": f"Prawf {dataset_id}", "cadence": "0 6 * * 1",
+            "licence": "Open Government Licence v3.0", "marts": [], "request": request,
+            "columns": columns}
+
+
+def nomis_dataset(key: str = "nomis__test_pop", dataset_id: str = "NM_9_1") -> Dataset:
+    columns = [{"name": h.lower(), "en": h, "type": NOMIS_TYPES.get(h, "VARCHAR")}
+               for h in NOMIS_HEADERS]
+    return parse_entry(key, _entry("nomis", dataset_id, columns,
+                                   {"geography": "W92000004", "measures": "20100"}))
+
+
+def statswales_dataset(key: str = "statswales__test_waste",
+                       dataset_id: str = "0b3c7a52-0000-4000-8000-000000000001",
+                       page_size: int = 2, fmt: str = "json") -> Dataset:
+    columns = [{"name": n, "en": en, "cy": cy} for n, en, cy in STATSWALES_HEADERS]
+    return parse_entry(key, _entry("statswales", dataset_id, columns,
+                                   {"format": fmt, "page_size": page_size}))
+
+
+def ons_dataset(key: str = "ons__test_pop", dataset_id: str = "test-pop-est") -> Dataset:
+    columns = [{"name": h.replace("-", "_").lower(), "en": h} for h in ONS_HEADERS]
+    return parse_entry(key, _entry("ons", dataset_id, columns, {}))
+
+
+@pytest.fixture
+def datasets() -> SimpleNamespace:
+    """Builders of small synthetic catalogue entries, validated by `parse_entry`."""
+    return SimpleNamespace(nomis=nomis_dataset, statswales=statswales_dataset, ons=ons_dataset)
+
+
+# --- wire formats ----------------------------------------------------------------------------
+
+def nomis_rows(count: int) -> list[dict[str, str]]:
+    """`count` Nomis-like rows (no RECORD_* columns: those depend on the page)."""
+    rows = []
+    for i in range(count):
+        rows.append({"DATE_NAME": str(2019 + i % 5), "GEOGRAPHY_CODE": f"W060000{i % 22 + 1:02d}",
+                     "GEOGRAPHY_NAME": f"Area {i % 22 + 1}", "MEASURES_NAME": "Value",
+                     "OBS_VALUE": str(1000 + i), "OBS_STATUS": "A"})
+    return rows
+
+
+def nomis_csv(rows: list[dict[str, str]], offset: int = 0, total: int | None = None,
+              headers: list[str] | None = None) -> bytes:
+    """A Nomis CSV page: every value quoted, RECORD_OFFSET and RECORD_COUNT on every row."""
+    headers = headers or NOMIS_HEADERS
+    total = len(rows) if total is None else total
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow(headers)
+    for i, row in enumerate(rows):
+        full = {**row, "RECORD_OFFSET": str(offset + i), "RECORD_COUNT": str(total)}
+        writer.writerow([full.get(h, "") for h in headers])
+    return out.getvalue().encode()
+
+
+def statswales_rows(count: int, lang: str) -> list[dict[str, Any]]:
+    """JSON row objects with the English or Welsh headers of the synthetic StatsWales entry."""
+    idx = 1 if lang.startswith("en") else 2
+    names = ["Wrecsam", "Caerdydd"] if idx == 2 else ["Wrexham", "Cardiff"]
+    rows = []
+    for i in range(count):
+        values = ["2023-24", f"W060000{i % 22 + 1:02d}", names[i % 2], 60.5 + i, "p" if i % 3 else ""]
+        rows.append({spec[idx]: v for spec, v in zip(STATSWALES_HEADERS, values, strict=True)})
+    return rows
+
+
+def json_body(doc: Any) -> bytes:
+    return json.dumps(doc, ensure_ascii=False).encode()
+
+
+@pytest.fixture
+def wire() -> SimpleNamespace:
+    """Builders of answers in each API's wire format, and the server prefix of each provider."""
+    return SimpleNamespace(nomis_rows=nomis_rows, nomis_csv=nomis_csv, nomis_headers=NOMIS_HEADERS,
+                           statswales_rows=statswales_rows, json=json_body, prefixes=PREFIXES)
+
+
+# --- archive without HTTP ----------------------------------------------------------------------
+
+@pytest.fixture
+def archive_fetch(home: Path) -> Callable[..., tuple[FetchSet, Archive]]:
+    """Archive bodies as a completed fetch, through the real `Archive`, without any HTTP."""
+    counter = iter(range(1_000_000))
+
+    def build(dataset: Dataset, bodies: list[tuple[bytes, str | None]], ext: str = "csv",
+              retrieved_at: str = "2026-01-15T10:00:00+00:00") -> tuple[FetchSet, Archive]:
+        archive = Archive(home / "archive", dataset.provider, dataset.name)
+        fetch = FetchSet(dataset=dataset.key, mode="live")
+        ctype = {"csv": "text/csv", "json": "application/json"}[ext]
+        for page, (body, lang) in enumerate(bodies, start=1):
+            tmp = archive.tmp_dir / f"body-{next(counter)}.part"
+            tmp.write_bytes(body)
+            url = f"http://mirror.test/{dataset.dataset_id}?page={page}&lang={lang}"
+            download = Download(url, "GET", 200, {"Content-Type": ctype}, tmp,
+                                hashlib.sha256(body).hexdigest(), len(body), retrieved_at)
+            fetch.parts.append(archive.store(download, "data", lang=lang, page=page))
+        return archive.complete(fetch), archive
+
+    return build
+
+
+def run_datacymru(home: Path, *args: str, extra_env: dict[str, str] | None = None):
+    """`datacymru ARGS` in a subprocess with its own home (data + Dagster instance)."""
+    env = {**os.environ, "DATA_CYMRU_HOME": str(home / "data"), "DAGSTER_HOME": str(home / "dagster"),
+           "DATA_CYMRU_MODE": "snapshot", **(extra_env or {})}
+    return subprocess.run([sys.executable, "-m", "orchestration.cli", *args], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="session")
+def refreshed(tmp_path_factory):
+    """(home, completed `datacymru refresh`) after one full snapshot refresh, shared by the session."""
+    home = tmp_path_factory.mktemp("home")
+    done = run_datacymru(home, "refresh")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return home, done
+
+
+@pytest.fixture
+def cli() -> Callable[..., subprocess.CompletedProcess]:
+    return run_datacymru
