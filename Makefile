@@ -47,7 +47,7 @@ docs: install dbt-manifest  ## dbt docs (lineage, column descriptions) on http:/
 	cd dbt_project && ../.venv/bin/dbt docs generate --profiles-dir . && ../.venv/bin/dbt docs serve --profiles-dir . --port 8080
 
 bench: install dbt-manifest
-	$(UV) run python bench/bench_fetch_load.py
+	$(UV) run python bench/bench_fetch_load.py --rate-limit 1000/1 --memory-limit 400MB
 	$(UV) run python bench/bench_refresh.py
 
 clean:

@@ -37,6 +37,7 @@ def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 
 def refresh_env(home: Path, snapshot: Path | None = None) -> dict[str, str]:
+    (home / "dagster").mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "DATA_CYMRU_HOME": str(home / "data"), "DAGSTER_HOME": str(home / "dagster"),
            "DATA_CYMRU_MODE": "snapshot"}
     if snapshot:

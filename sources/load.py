@@ -127,17 +127,32 @@ def _typed_columns(dataset: Dataset, lang: str, source: Callable[[str], str]) ->
     return cols
 
 
-def _select(dataset: Dataset, part: Part, path: Path) -> str:
+def _select(dataset: Dataset, part: Part, path: Path, types: dict[str, str]) -> str:
     lang = part.lang or "en-gb"
     cols = _typed_columns(dataset, lang, lambda header: _source_column(part, path, header))
-    cols += [f"{_literal(lang)} AS _lang", f"{_literal(part.sha256)} AS _archive_sha256",
-             f"{_literal(part.url)} AS _source_url",
+    cols += [f"{_literal(lang)} AS _lang",
+             f"CAST({_literal(part.sha256)} AS {types['sha256']}) AS _archive_sha256",
+             f"CAST({_literal(part.url)} AS {types['url']}) AS _source_url",
              f"CAST({_literal(part.retrieved_at)} AS TIMESTAMPTZ) AS _retrieved_at",
              "CAST(now() AS TIMESTAMPTZ) AS _loaded_at"]
     return f"SELECT {', '.join(cols)} FROM {_reader(part, path, _expected(dataset, part))}"
 
 
-def _select_csv_files(dataset: Dataset, files: list[tuple[Part, Path]], header: list[str]) -> str:
+def provenance_types(parts: list[Part]) -> dict[str, str]:
+    """ENUM types for the per-file provenance columns of one load.
+
+    Every row repeats its file's URL and hash; as ENUMs they are stored once per file instead of
+    once per row, which took a third of the load time of a 2-million-row Nomis dataset. They read
+    back as text.
+    """
+    def enum(values: list[str]) -> str:
+        return "ENUM(" + ", ".join(_literal(v) for v in dict.fromkeys(values)) + ")"
+
+    return {"sha256": enum([p.sha256 for p in parts]), "url": enum([p.url for p in parts])}
+
+
+def _select_csv_files(dataset: Dataset, files: list[tuple[Part, Path]], header: list[str],
+                      types: dict[str, str]) -> str:
     """CSV files of one language and one header, read by a single multi-file `read_csv`.
 
     One reader parallelises across files and sniffs nothing (every header was read file by
@@ -153,7 +168,8 @@ def _select_csv_files(dataset: Dataset, files: list[tuple[Part, Path]], header: 
     reader = (f"read_csv({paths}, header=true, auto_detect=false, columns={columns}, delim=',', "
               "quote='\"', escape='\"', strict_mode=true, filename='_archive_file')")
     cols = _typed_columns(dataset, lang, lambda name: _quote(f"c{header.index(name)}"))
-    cols += [f"{_literal(lang)} AS _lang", "_part.sha256 AS _archive_sha256", "_part.url AS _source_url",
+    cols += [f"{_literal(lang)} AS _lang", f"CAST(_part.sha256 AS {types['sha256']}) AS _archive_sha256",
+             f"CAST(_part.url AS {types['url']}) AS _source_url",
              "_part.retrieved_at AS _retrieved_at", "CAST(now() AS TIMESTAMPTZ) AS _loaded_at"]
     return (f"SELECT {', '.join(cols)} FROM (SELECT *, {provenance}[list_position({paths}, _archive_file)] "
             f"AS _part FROM {reader})")
@@ -161,21 +177,22 @@ def _select_csv_files(dataset: Dataset, files: list[tuple[Part, Path]], header: 
 
 def _selects(dataset: Dataset, parts: list[tuple[Part, Path]]) -> list[str]:
     """One SELECT per run of consecutive CSV files sharing language and header; one per JSON file."""
+    types = provenance_types([part for part, _ in parts])
     selects: list[str] = []
     run: list[tuple[Part, Path]] = []
     run_key: tuple | None = None
     for part, path in parts:
         key = (part.lang, tuple(_csv_header(path))) if part.ext == "csv" else None
         if run and key != run_key:
-            selects.append(_select_csv_files(dataset, run, list(run_key[1])))
+            selects.append(_select_csv_files(dataset, run, list(run_key[1]), types))
             run = []
         if key is None:
-            selects.append(_select(dataset, part, path))
+            selects.append(_select(dataset, part, path, types))
         else:
             run.append((part, path))
         run_key = key
     if run:
-        selects.append(_select_csv_files(dataset, run, list(run_key[1])))
+        selects.append(_select_csv_files(dataset, run, list(run_key[1]), types))
     return selects
 
 

@@ -83,7 +83,10 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, datacymru: D
         progress(context, "dbt build skipped: no input changed since the last successful build "
                           "(refresh --force rebuilds)")
         return
-    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    # dbt's artifacts (compiled SQL, run_results.json) are state: they live in the home, one
+    # folder per run, so a failing test's compiled SQL can be found from the run id.
+    target = settings.home / "dbt" / context.run.run_id
+    invocation = dbt.cli(["build"], context=context, raise_on_error=False, target_path=target)
     yield from invocation.stream()
     run_results = invocation.get_artifact("run_results.json")
     manifest = json.loads(manifest_path().read_text(encoding="utf-8"))

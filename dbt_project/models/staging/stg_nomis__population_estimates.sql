@@ -23,8 +23,8 @@ renamed as (
         {{ split_status('obs_value', 'obs_status', 'nomis') }},
         {{ clean_code('obs_status') }} as obs_status,
         {{ clean_code('obs_conf') }} as obs_conf,
-        _archive_sha256,
-        _source_url,
+        cast(_archive_sha256 as varchar) as _archive_sha256,  -- stored as ENUM in raw
+        cast(_source_url as varchar) as _source_url,
         _retrieved_at,
         _loaded_at
     from source
