@@ -24,35 +24,7 @@ renamed as (
     from source
 ),
 
-english as (
-    select * from renamed where _lang = 'en-gb'
-),
-
-welsh as (
-    select * from renamed where _lang = 'cy-gb'
-),
-
-paired as (
-    select
-        lsoa_code,
-        local_authority_code,
-        domain_code,
-        english.lsoa_name as lsoa_name_en,
-        welsh.lsoa_name as lsoa_name_cy,
-        english.domain_name as domain_name_en,
-        welsh.domain_name as domain_name_cy,
-        english.measure_name as measure_name_en,
-        welsh.measure_name as measure_name_cy,
-        coalesce(english.value_published, welsh.value_published) as value_published,
-        coalesce(english.note_codes_published, welsh.note_codes_published) as note_codes_published,
-        coalesce(english._archive_sha256, welsh._archive_sha256) as _archive_sha256,
-        welsh._archive_sha256 as _archive_sha256_cy,
-        coalesce(english._source_url, welsh._source_url) as _source_url,
-        coalesce(english._retrieved_at, welsh._retrieved_at) as _retrieved_at,
-        coalesce(english._loaded_at, welsh._loaded_at) as _loaded_at
-    from english
-    full outer join welsh using (lsoa_code, local_authority_code, domain_code)
-),
+{{ pair_languages(['lsoa_code', 'local_authority_code', 'domain_code'], ['lsoa_name', 'domain_name', 'measure_name']) }},
 
 split as (
     select
