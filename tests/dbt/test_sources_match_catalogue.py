@@ -8,6 +8,7 @@ differ.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -50,5 +51,7 @@ def test_source_columns_and_asset_key_match_catalogue(key: str) -> None:
 def test_every_source_has_a_staging_model(key: str) -> None:
     model = DBT_DIR / "models" / "staging" / f"stg_{key}.sql"
     assert model.exists(), f"no staging model for raw.{key}"
-    assert f"source('raw', '{key}')" in model.read_text(encoding="utf-8")
+    manifest = json.loads((DBT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
+    node = manifest["nodes"][f"model.datacymru.stg_{key}"]
+    assert f"source.datacymru.raw.{key}" in node["depends_on"]["nodes"], f"stg_{key} does not read raw.{key}"
     assert model.with_suffix(".yml").exists(), f"stg_{key} has no .yml"
