@@ -30,3 +30,12 @@
 {% macro slug(column) -%}
     nullif(trim(regexp_replace(lower(trim(cast({{ column }} as varchar))), '[^a-z0-9]+', '_', 'g'), '_'), '')
 {%- endmacro %}
+
+{#- The four provenance columns of a raw table, as text. The loader stores the per-file URL and
+    hash as ENUMs (one value per archived file, not per row); staging hands them on as VARCHAR. -#}
+{% macro provenance_columns() -%}
+        cast(_archive_sha256 as varchar) as _archive_sha256,
+        cast(_source_url as varchar) as _source_url,
+        _retrieved_at,
+        _loaded_at
+{%- endmacro %}

@@ -17,10 +17,7 @@ renamed as (
         nullif(trim(note), '') as note,
         submission_id,
         source_row,
-        cast(_archive_sha256 as varchar) as _archive_sha256,  -- stored as ENUM in raw
-        cast(_source_url as varchar) as _source_url,
-        _retrieved_at,
-        _loaded_at
+        {{ provenance_columns() }}
     from source
 )
 

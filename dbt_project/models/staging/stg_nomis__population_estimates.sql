@@ -23,10 +23,7 @@ renamed as (
         {{ split_status('obs_value', 'obs_status', 'nomis') }},
         {{ clean_code('obs_status') }} as obs_status,
         {{ clean_code('obs_conf') }} as obs_conf,
-        cast(_archive_sha256 as varchar) as _archive_sha256,  -- stored as ENUM in raw
-        cast(_source_url as varchar) as _source_url,
-        _retrieved_at,
-        _loaded_at
+        {{ provenance_columns() }}
     from source
 )
 

@@ -22,10 +22,7 @@ renamed as (
         lower({{ clean_code('age_code') }}) as age_code,
         {{ clean_label('age') }} as age_name_en,
         {{ split_marker('value', 'ons') }},
-        cast(_archive_sha256 as varchar) as _archive_sha256,  -- stored as ENUM in raw
-        cast(_source_url as varchar) as _source_url,
-        _retrieved_at,
-        _loaded_at
+        {{ provenance_columns() }}
     from source
 )
 

@@ -18,10 +18,7 @@ renamed as (
         value as value_published,
         note_codes as note_codes_published,
         _lang,
-        cast(_archive_sha256 as varchar) as _archive_sha256,  -- stored as ENUM in raw
-        cast(_source_url as varchar) as _source_url,
-        _retrieved_at,
-        _loaded_at
+        {{ provenance_columns() }}
     from source
 ),
 
