@@ -16,6 +16,9 @@ import yaml
 CATALOGUE_PATH = Path(__file__).parent / "catalogue.yaml"
 PROVIDERS = ("statswales", "nomis", "ons")
 LANGUAGES = {"statswales": ("en-gb", "cy-gb")}
+# How a StatsWales dimension without a known English name is recognised from its values.
+DIMENSION_MATCHES = ("gss", "period")
+STATSWALES_FORMATS = ("json", "csv")
 _ID = re.compile(r"^(statswales|nomis|ons)__[a-z0-9_]+$")
 _TYPES = {"VARCHAR", "DOUBLE", "BIGINT", "INTEGER", "DATE"}
 _CRON = re.compile(r"^(\S+\s+){4}\S+$")
@@ -35,7 +38,37 @@ class Column:
     key: bool = False
 
     def header(self, lang: str) -> str:
+        """The wire header in a language (Nomis and ONS; StatsWales headers come from the API)."""
+        if not self.headers:
+            raise KeyError(f"column {self.name!r}: its wire header is read from the API")
         return self.headers.get(lang[:2], self.headers["en"])
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A StatsWales dimension, named by its role in this platform (`area`, `period`, ...).
+
+    Its display names differ by language and are read from the API at fetch time
+    (`sources/statswales_columns.py`); the catalogue holds only what identifies it: the English
+    name seen in the publisher's output (`en`, with evidence), or, where there is no evidence,
+    what its reference values look like (`match`: GSS codes or periods).
+    """
+
+    name: str
+    en: str | None = None
+    match: str | None = None
+
+    @property
+    def columns(self) -> tuple[str, str, str]:
+        """Raw columns: reference code, label in the file's language, parent in the hierarchy."""
+        return f"{self.name}_code", f"{self.name}_name", f"{self.name}_parent_code"
+
+    def describe(self) -> str:
+        return f"{self.name!r} ({f'English name {self.en!r}' if self.en else f'values like {self.match}'})"
+
+
+# Raw columns every StatsWales table has after its dimensions' columns.
+STATSWALES_MEASURE_COLUMNS = ("measure_code", "measure_name", "value", "notes")
 
 
 @dataclass(frozen=True)
@@ -52,6 +85,8 @@ class Dataset:
     marts: tuple[str, ...]
     request: dict[str, Any]
     columns: tuple[Column, ...] = field(default_factory=tuple)
+    dimensions: tuple[Dimension, ...] = field(default_factory=tuple)
+    evidence: str = ""
 
     @property
     def name(self) -> str:
@@ -91,6 +126,42 @@ def _column(key: str, index: int, spec: dict[str, Any]) -> Column:
     return Column(str(spec["name"]), headers, col_type, bool(spec.get("key", False)))
 
 
+def _dimension(key: str, index: int, spec: Any) -> Dimension:
+    where = f"catalogue entry {key!r}: dimensions[{index}]"
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+        raise CatalogueError(f"{where} needs a 'name' (its role, such as area or period)")
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", spec["name"]) or spec["name"] == "measure":
+        raise CatalogueError(f"{where}: name {spec['name']!r} must be lower_snake_case and not 'measure'")
+    if ("en" in spec) == ("match" in spec):
+        raise CatalogueError(f"{where} ({spec['name']}): give exactly one of 'en' (the English "
+                             f"name the publisher uses) or 'match' (one of {DIMENSION_MATCHES})")
+    if "match" in spec and spec["match"] not in DIMENSION_MATCHES:
+        raise CatalogueError(f"{where} ({spec['name']}): match {spec['match']!r} is not one of "
+                             f"{DIMENSION_MATCHES}")
+    return Dimension(spec["name"], spec.get("en"), spec.get("match"))
+
+
+def _check_statswales_request(key: str, request: dict[str, Any], dims: tuple[Dimension, ...]) -> None:
+    if len({d.name for d in dims}) != len(dims):
+        raise CatalogueError(f"catalogue entry {key!r}: dimension names must be unique")
+    if request.get("format", "json") not in STATSWALES_FORMATS:
+        raise CatalogueError(f"catalogue entry {key!r}: request.format must be one of "
+                             f"{STATSWALES_FORMATS}")
+    roles = {d.name for d in dims} | {"measure"}
+    for role, values in (request.get("filter") or {}).items():
+        if role not in roles or not isinstance(values, list) or not values:
+            raise CatalogueError(
+                f"catalogue entry {key!r}: request.filter.{role} must name a dimension "
+                f"({', '.join(sorted(roles))}) and list the English descriptions to keep")
+
+
+def statswales_columns(dims: tuple[Dimension, ...]) -> tuple[Column, ...]:
+    """The raw columns of a StatsWales table: stable names, whatever the language of the file."""
+    names = [c for d in dims for c in d.columns] + list(STATSWALES_MEASURE_COLUMNS)
+    keys = {d.columns[0] for d in dims} | {"measure_code"}
+    return tuple(Column(n, {}, "VARCHAR", n in keys) for n in names)
+
+
 def parse_entry(key: str, entry: dict[str, Any]) -> Dataset:
     """Validate one catalogue entry and build its `Dataset`."""
     if not _ID.match(key):
@@ -104,12 +175,19 @@ def parse_entry(key: str, entry: dict[str, Any]) -> Dataset:
     cadence = _require(entry, key, "cadence", str)
     if not _CRON.match(cadence.strip()):
         raise CatalogueError(f"catalogue entry {key!r}: cadence {cadence!r} is not a cron string")
-    columns = tuple(
-        _column(key, i, c) for i, c in enumerate(_require(entry, key, "columns", list))
-    )
-    if provider == "statswales" and any("cy" not in c.headers for c in columns):
-        raise CatalogueError(
-            f"catalogue entry {key!r}: every StatsWales column needs a Welsh header ('cy')"
+    dimensions: tuple[Dimension, ...] = ()
+    if provider == "statswales":
+        if "columns" in entry:
+            raise CatalogueError(
+                f"catalogue entry {key!r}: StatsWales columns are read from the API; "
+                "name the dataset's 'dimensions' instead of 'columns'")
+        dimensions = tuple(_dimension(key, i, d) for i, d in
+                           enumerate(_require(entry, key, "dimensions", list)))
+        _check_statswales_request(key, entry.get("request") or {}, dimensions)
+        columns = statswales_columns(dimensions)
+    else:
+        columns = tuple(
+            _column(key, i, c) for i, c in enumerate(_require(entry, key, "columns", list))
         )
     return Dataset(
         key=key,
@@ -122,6 +200,8 @@ def parse_entry(key: str, entry: dict[str, Any]) -> Dataset:
         marts=tuple(_require(entry, key, "marts", list)),
         request=dict(entry.get("request") or {}),
         columns=columns,
+        dimensions=dimensions,
+        evidence=str(entry.get("evidence", "")),
     )
 
 

@@ -27,6 +27,9 @@ def make_client(dataset: Dataset, settings: Settings, *, session: requests.Sessi
         base = settings.base_urls[dataset.provider]
         if dataset.provider in settings.rate_limits:
             options = {"rate_limit": settings.rate_limits[dataset.provider], **options}
+        # One window per provider for every dataset of a refresh, whichever process fetches it:
+        # a limit per client would let five datasets send five times the published rate.
+        options = {"rate_limit_dir": settings.rate_limit_dir, **options}
     return PoliteClient(dataset.provider, base, settings.contact, session=session, log=log,
                         tmp_dir=archive.tmp_dir, **options)
 

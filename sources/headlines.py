@@ -11,7 +11,7 @@ QUERIES = {
         FROM marts.mart_performance_framework
         WHERE area_code = 'W92000004'
         QUALIFY period = max(period) OVER (PARTITION BY measure_id)
-        ORDER BY CASE measure_id WHEN 'PAM/030' THEN 1 WHEN 'PAM/012' THEN 2
+        ORDER BY CASE measure_id WHEN 'PAM/030' THEN 1
                  WHEN 'FIN/NRE_PER_HEAD' THEN 3 WHEN 'FIN/CTAX_BAND_D' THEN 4 ELSE 5 END, measure_id
         LIMIT 5""",
     "mart_wellbeing_indicators": """

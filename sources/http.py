@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import collections
 import email.utils
+import fcntl
 import hashlib
 import json
+import math
 import random
 import tempfile
 import threading
@@ -20,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 
@@ -33,6 +35,26 @@ RATE_LIMITS: dict[str, tuple[int, float]] = {
     "nomis": (60, 60.0),
 }
 CHUNK = 1 << 20
+# The safety margin under a published limit (see `with_margin`).
+MARGIN_CALLS = 0.9
+MARGIN_PERIOD = 1.1
+
+
+def with_margin(calls: int, period: float) -> tuple[int, float]:
+    """The limit the client keeps so that the server never counts more than `calls` in `period`.
+
+    A sliding window of N sends per P seconds already holds any *fixed* window of the server's
+    clock to N, whatever its alignment or the offset between the clocks: skew shifts every stamp
+    alike. What breaks it is time that differs from request to request: network jitter (a
+    request held up on its way, by a new TLS handshake or a lost packet, arrives closer to the
+    ones sent after it), a wall-clock step between two processes' stamps, and requests the
+    limiter never sees (redirects followed by `requests`). So: stretch the period by 10%
+    (arrivals N requests apart stay P apart while the jitter stays under 0.1 P: 6 s for
+    StatsWales and Nomis, 1 s for the ONS) and send only 90% of the calls, headroom for
+    whatever still slips through. StatsWales 100/60 s becomes 90 per 66 s, the ONS 120/10 s
+    108 per 11 s, Nomis 60/60 s 54 per 66 s.
+    """
+    return max(1, math.floor(calls * MARGIN_CALLS)), period * MARGIN_PERIOD
 
 
 class FetchError(RuntimeError):
@@ -41,6 +63,7 @@ class FetchError(RuntimeError):
     def __init__(self, provider: str, url: str, message: str, status: int | None = None):
         super().__init__(f"{provider}: {message} ({url})")
         self.provider, self.url, self.status = provider, url, status
+        self.reason = message  # without provider and URL, to wrap in a further message
 
 
 class RetryableError(FetchError):
@@ -74,8 +97,20 @@ class Download:
         return self.headers.get("Content-Type", "").split(";")[0].strip().lower()
 
 
+class Limiter(Protocol):
+    """Blocks until one more request may be sent."""
+
+    calls: int
+    period: float
+
+    def wait(self) -> float: ...
+
+
 class RateLimiter:
-    """At most `calls` requests in any `period` seconds (sliding window)."""
+    """At most `calls` requests in any `period` seconds (sliding window), within one process.
+
+    For tests and snapshot replay; live fetches share a `FileRateLimiter` across processes.
+    """
 
     def __init__(self, calls: int, period: float, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep):
@@ -97,6 +132,55 @@ class RateLimiter:
                 self._stamps.popleft()
             self._stamps.append(self._clock())
             return waited
+
+
+class FileRateLimiter:
+    """At most `calls` requests in any `period` seconds for every client sharing `path`.
+
+    Every client of one provider on this machine, in any process (Dagster may run each fetch
+    step in its own), shares one sliding window kept in a small JSON file of wall-clock stamps
+    (a monotonic clock means nothing across processes). The file is read and rewritten under an
+    exclusive `flock` on a separate `.lock` file: the JSON is replaced atomically, which swaps
+    its inode, so it cannot carry the lock itself. The lock is held while waiting for a slot, so
+    stamps are never in the future and waiters queue behind one another; a crashed process
+    releases it with its file descriptors.
+    """
+
+    def __init__(self, path: Path, calls: int, period: float,
+                 clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.path, self.calls, self.period = path, calls, period
+        self._clock, self._sleep = clock, sleep
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def wait(self) -> float:
+        """Block until a request may be sent; return the seconds waited."""
+        # A fresh descriptor per call: flock excludes other descriptors, threads included.
+        with open(self.path.with_suffix(".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+            now = self._clock()
+            # A stamp in the future means the wall clock stepped back: count it as just sent,
+            # which waits at most one period rather than the size of the step.
+            stamps = sorted(min(s, now) for s in self._read() if now - s < self.period)
+            waited, slot = 0.0, now
+            if len(stamps) >= self.calls:
+                slot = stamps[-self.calls] + self.period
+                waited = slot - now
+                self._sleep(waited)
+            # Only the last `calls` stamps decide the next wait, so the file stays small.
+            self._write([*stamps, max(self._clock(), slot)][-self.calls:])
+            return waited
+
+    def _read(self) -> list[float]:
+        try:
+            return [float(s) for s in json.loads(self.path.read_text(encoding="utf-8"))]
+        except (OSError, ValueError, TypeError):
+            return []  # no file yet (writes are atomic, so never a torn one)
+
+    def _write(self, stamps: list[float]) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(stamps), encoding="utf-8")
+        tmp.replace(self.path)  # atomic: a reader sees the old list or the new one
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -129,19 +213,30 @@ class PoliteClient:
         max_wait: float = 300.0,
         timeout: tuple[float, float] = (10.0, 120.0),
         rate_limit: tuple[int, float] | None = None,
+        rate_limit_dir: Path | None = None,
         sleep: Callable[[float], None] = time.sleep,
         log: Callable[[str], None] = lambda _msg: None,
         tmp_dir: Path | None = None,
     ):
+        """Set up the client; nothing is sent yet.
+
+        `rate_limit` (requests, seconds) is kept as given; without it the provider's published
+        limit is kept with a safety margin (`with_margin`). With `rate_limit_dir` the window is
+        shared with every client of the provider using that folder, in any process
+        (`<dir>/<provider>.json`); without it, it is this client's own (tests, snapshot replay).
+        """
         self.provider = provider
         self.base_url = base_url.rstrip("/")
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT.format(contact=contact)
         self.max_attempts, self.backoff_base, self.max_wait = max_attempts, backoff_base, max_wait
         self.timeout = timeout
-        calls, period = rate_limit or RATE_LIMITS.get(provider, (60, 60.0))
-        self.limiter = RateLimiter(calls, period, sleep=sleep)
-        self._sleep, self.log = sleep, log
+        calls, period = rate_limit or with_margin(*RATE_LIMITS.get(provider, (60, 60.0)))
+        self.limiter: Limiter = (
+            FileRateLimiter(rate_limit_dir / f"{provider}.json", calls, period, sleep=sleep)
+            if rate_limit_dir is not None else RateLimiter(calls, period, sleep=sleep))
+        # Public so that callers retrying on their own account (an invalid body) pause alike.
+        self.sleep, self.log = sleep, log
         # Bodies land beside the archive so that archiving them is an atomic rename.
         self.tmp_dir = tmp_dir
         self.requests_sent = 0
@@ -196,17 +291,28 @@ class PoliteClient:
             except RetryableError as exc:
                 if attempt == self.max_attempts:
                     raise FetchError(self.provider, exc.url,
-                                     f"gave up after {attempt} attempts: {exc}", exc.status) from exc
-                delay = self._delay(attempt, exc.retry_after)
-                self.log(f"{self.provider}: attempt {attempt} failed ({exc}); retrying in {delay:.1f}s")
-                self._sleep(delay)
+                                     f"gave up after {attempt} attempts: {exc.reason}",
+                                     exc.status) from exc
+                self.pause(attempt, f"{exc.reason} ({exc.url})", exc.retry_after)
         raise AssertionError("unreachable")
 
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
+    def backoff_delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based).
+
+        `Retry-After` when the server gave one, else exponential backoff with full jitter on
+        top (so clients that failed together do not retry together); capped at `max_wait`.
+        """
         if retry_after is not None:
             return min(retry_after, self.max_wait)
         backoff = self.backoff_base * 2 ** (attempt - 1)
         return min(backoff + random.uniform(0, backoff), self.max_wait)
+
+    def pause(self, attempt: int, reason: str, retry_after: float | None = None) -> float:
+        """Log a failed attempt and sleep its backoff before the next one; return the delay."""
+        delay = self.backoff_delay(attempt, retry_after)
+        self.log(f"{self.provider}: attempt {attempt} failed ({reason}); retrying in {delay:.1f}s")
+        self.sleep(delay)
+        return delay
 
     def _attempt(self, method, url, params, json_body, headers, accept_status,
                  expect_type) -> Download:
@@ -251,8 +357,10 @@ class PoliteClient:
                     digest.update(chunk)
                     size += len(chunk)
                     tmp.write(chunk)
-        except (requests.exceptions.ChunkedEncodingError, requests.ConnectionError,
-                requests.Timeout) as exc:
+        # A connection closed early surfaces as ChunkedEncodingError (urllib3 enforces the
+        # Content-Length); a compressed body cut mid-stream as ContentDecodingError.
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
+                requests.ConnectionError, requests.Timeout) as exc:
             Path(tmp.name).unlink(missing_ok=True)
             raise RetryableError(self.provider, url, f"body cut short after {size} bytes: {exc}") from exc
         expected = response.headers.get("Content-Length")

@@ -9,12 +9,15 @@ Loading the same data version twice does nothing.
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
+from sources import statswales_columns
 from sources.archive import Archive, FetchSet, Part
 from sources.catalogue import Dataset
 
@@ -64,8 +67,68 @@ def _reader(part: Part, path: Path, headers: list[str] | None = None) -> str:
             f"quote='\"', escape='\"', strict_mode=true, names=[{names}])")
 
 
-def _expected(dataset: Dataset, part: Part) -> list[str]:
-    return [c.header(part.lang or "en") for c in dataset.columns]
+Wire = dict[str, dict[str, str]]  # {lang: {raw column: header in that language}}
+
+
+def _archived_json(dataset: Dataset, fetch: FetchSet, archive: Archive, role: str,
+                   lang: str | None) -> Any:
+    part = next((p for p in fetch.parts if p.role == role and p.lang == lang), None)
+    if part is None or not archive.path_of(part).exists():
+        raise LoadError(f"{dataset.key}: fetch {fetch.fetch_id} archived no {role} answer"
+                        f"{f' ({lang})' if lang else ''}, so its columns cannot be named; "
+                        "fetch the dataset again")
+    return json.loads(archive.path_of(part).read_bytes())
+
+
+def wire_headers(dataset: Dataset, fetch: FetchSet, archive: Archive) -> Wire:
+    """The header of every raw column in each language of the fetch.
+
+    Nomis and ONS headers are in the catalogue. StatsWales headers are the display names the API
+    gave in this very fetch: read from its archived stored query (`columnMapping`) and English
+    `/filters` answer, so the archive alone explains how every file was read.
+    """
+    langs = sorted({p.lang or "en-gb" for p in fetch.data_parts})
+    if dataset.provider != "statswales":
+        return {lang: {c.name: c.header(lang) for c in dataset.columns} for lang in langs}
+    query = _archived_json(dataset, fetch, archive, "query", None)
+    filters = _archived_json(dataset, fetch, archive, "filters", dataset.languages[0])
+    try:
+        return statswales_columns.headers(dataset, query.get("columnMapping") or [], filters)
+    except statswales_columns.ColumnsError as exc:
+        raise LoadError(f"{exc}. The previous {dataset.raw_table} is unchanged.") from exc
+
+
+def dataset_columns(dataset: Dataset, fetch: FetchSet, archive: Archive) -> dict[str, dict[str, str]]:
+    """Columns with one value per language: StatsWales' `_dataset_title`.
+
+    It is the title of the published revision, from the archived metadata; editions such as
+    WIMD's are read from it downstream rather than assumed.
+    """
+    if dataset.provider != "statswales":
+        return {}
+    out = {}
+    for lang in dataset.languages:
+        meta = _archived_json(dataset, fetch, archive, "metadata", lang) or {}
+        out[lang] = {"_dataset_title": revision_title(meta, lang)}
+    return out
+
+
+def revision_title(meta: dict[str, Any], lang: str) -> str:
+    """The published revision's title in a language, from a `GET /{id}` answer.
+
+    The consumer API sends `ConsumerDatasetDTO`, whose revision `metadata` lists every language
+    (`[{language: 'en-GB', title}, ...]`); a single-language DTO has one object instead.
+    """
+    metadata = (meta.get("published_revision") or {}).get("metadata") or []
+    entries = metadata if isinstance(metadata, list) else [metadata]
+    for entry in entries:
+        if str(entry.get("language", "")).lower()[:2] == lang[:2]:
+            return str(entry.get("title") or "")
+    return ""
+
+
+def _expected(wire: Wire, part: Part) -> list[str]:
+    return list(wire[part.lang or "en-gb"].values())
 
 
 def _source_column(part: Part, path: Path, header: str) -> str:
@@ -84,43 +147,45 @@ def _headers(con: duckdb.DuckDBPyConnection, part: Part, path: Path) -> list[str
     return _csv_header(path)
 
 
-def _check_columns(con, dataset: Dataset, part: Part, path: Path) -> list[str]:
+def _check_columns(con, dataset: Dataset, part: Part, path: Path, wire: Wire) -> list[str]:
     found = _headers(con, part, path)
-    expected = [c.header(part.lang or "en") for c in dataset.columns]
+    expected = _expected(wire, part)
     missing = [h for h in expected if h not in found]
+    extra = [h for h in found if h not in expected
+             and statswales_columns.base_name(h) not in expected]
     if missing:
-        extra = [h for h in found if h not in expected]
         raise LoadError(
             f"{dataset.key}: file {path.name} ({part.url}) lacks column(s) "
             f"{', '.join(map(repr, missing))}"
             + (f"; it has unexpected column(s) {', '.join(map(repr, extra))} (renamed?)" if extra else "")
             + f". The previous {dataset.raw_table} is unchanged.")
-    extra = [h for h in found if h not in expected]
     return [f"{dataset.key}: file {path.name} has column(s) not in the catalogue, ignored: "
             f"{', '.join(extra)}"] if extra else []
 
 
-def _check_types(con, dataset: Dataset, part: Part, path: Path) -> None:
+def _check_types(con, dataset: Dataset, part: Part, path: Path, wire: Wire) -> None:
+    headers = wire[part.lang or "en-gb"]
     for column in dataset.columns:
         if column.type == "VARCHAR":
             continue
-        col = _source_column(part, path, column.header(part.lang or "en"))
+        header = headers[column.name]
+        col = _source_column(part, path, header)
         bad = con.execute(
             f"SELECT n, v FROM (SELECT row_number() OVER () AS n, CAST({col} AS VARCHAR) AS v "
-            f"FROM {_reader(part, path, _expected(dataset, part))}) WHERE v IS NOT NULL "
+            f"FROM {_reader(part, path, _expected(wire, part))}) WHERE v IS NOT NULL "
             "AND trim(v) <> '' "
             f"AND TRY_CAST(v AS {column.type}) IS NULL LIMIT 1").fetchone()
         if bad:
             raise LoadError(
-                f"{dataset.key}: file {path.name} row {bad[0]} column {column.header(part.lang or 'en')!r}: "
+                f"{dataset.key}: file {path.name} row {bad[0]} column {header!r}: "
                 f"{bad[1]!r} is not a valid {column.type}. The previous {dataset.raw_table} is unchanged.")
 
 
-def _typed_columns(dataset: Dataset, lang: str, source: Callable[[str], str]) -> list[str]:
+def _typed_columns(dataset: Dataset, headers: dict[str, str], source: Callable[[str], str]) -> list[str]:
     """The catalogue columns with their raw types, from `source(header)` wire columns."""
     cols = []
     for c in dataset.columns:
-        src = f"CAST({source(c.header(lang))} AS VARCHAR)"
+        src = f"CAST({source(headers[c.name])} AS VARCHAR)"
         if c.type != "VARCHAR":
             src = f"CAST(NULLIF(trim({src}), '') AS {c.type})"
         cols.append(f"{src} AS {_quote(c.name)}")
@@ -140,7 +205,8 @@ def provenance_types(parts: list[Part]) -> dict[str, str]:
     return {"sha256": enum([p.sha256 for p in parts]), "url": enum([p.url for p in parts])}
 
 
-def _select_files(dataset: Dataset, files: list[tuple[Part, Path]], types: dict[str, str]) -> str:
+def _select_files(dataset: Dataset, files: list[tuple[Part, Path]], types: dict[str, str],
+                  wire: Wire, constants: dict[str, dict[str, str]]) -> str:
     """Files of one format, language (and, for CSV, header), read by one multi-file reader.
 
     One reader parallelises across files and sniffs nothing (every header was checked file by
@@ -157,16 +223,17 @@ def _select_files(dataset: Dataset, files: list[tuple[Part, Path]], types: dict[
     if first.ext == "json":
         # Every expected key read as text: a column mixing numbers and shorthand such as "[x]"
         # would otherwise come back as JSON, quotes included.
-        columns = "{" + ", ".join(f"{_literal(h)}: 'VARCHAR'" for h in _expected(dataset, first)) + "}"
+        columns = "{" + ", ".join(f"{_literal(h)}: 'VARCHAR'" for h in _expected(wire, first)) + "}"
         reader = (f"read_json({paths}, format='array', records=true, columns={columns}, "
                   "filename='_archive_file')")
-        cols = _typed_columns(dataset, lang, _quote)
+        cols = _typed_columns(dataset, wire[lang], _quote)
     else:
         header = _csv_header(first_path)
         columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
         reader = (f"read_csv({paths}, header=true, auto_detect=false, columns={columns}, delim=',', "
                   "quote='\"', escape='\"', strict_mode=true, filename='_archive_file')")
-        cols = _typed_columns(dataset, lang, lambda name: _quote(f"c{header.index(name)}"))
+        cols = _typed_columns(dataset, wire[lang], lambda name: _quote(f"c{header.index(name)}"))
+    cols += [f"{_literal(value)} AS {name}" for name, value in constants.get(lang, {}).items()]
     cols += [f"{_literal(lang)} AS _lang", f"CAST(_part.sha256 AS {types['sha256']}) AS _archive_sha256",
              f"CAST(_part.url AS {types['url']}) AS _source_url",
              "_part.retrieved_at AS _retrieved_at", "CAST(now() AS TIMESTAMPTZ) AS _loaded_at"]
@@ -174,7 +241,8 @@ def _select_files(dataset: Dataset, files: list[tuple[Part, Path]], types: dict[
             f"AS _part FROM {reader})")
 
 
-def _selects(dataset: Dataset, parts: list[tuple[Part, Path]]) -> list[str]:
+def _selects(dataset: Dataset, parts: list[tuple[Part, Path]], wire: Wire,
+             constants: dict[str, dict[str, str]]) -> list[str]:
     """One SELECT per run of consecutive files sharing format and language (and CSV header)."""
     types = provenance_types([part for part, _ in parts])
     selects: list[str] = []
@@ -183,12 +251,12 @@ def _selects(dataset: Dataset, parts: list[tuple[Part, Path]]) -> list[str]:
     for part, path in parts:
         key = (part.ext, part.lang, tuple(_csv_header(path)) if part.ext == "csv" else None)
         if run and key != run_key:
-            selects.append(_select_files(dataset, run, types))
+            selects.append(_select_files(dataset, run, types, wire, constants))
             run = []
         run.append((part, path))
         run_key = key
     if run:
-        selects.append(_select_files(dataset, run, types))
+        selects.append(_select_files(dataset, run, types, wire, constants))
     return selects
 
 
@@ -221,16 +289,18 @@ def load_dataset(dataset: Dataset, fetch: FetchSet, archive: Archive,
         return LoadResult(dataset.key, rows, version, skipped=True)
     warnings: list[str] = []
     parts = []
+    wire = wire_headers(dataset, fetch, archive)
+    constants = dataset_columns(dataset, fetch, archive)
     for part in fetch.data_parts:
         path = archive.path_of(part)
         if not path.exists():
             raise LoadError(f"{dataset.key}: archived file {path} is missing")
-        warnings += _check_columns(con, dataset, part, path)
+        warnings += _check_columns(con, dataset, part, path, wire)
         parts.append((part, path))
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"CREATE OR REPLACE TABLE {dataset.raw_table} AS "
-                    f"{' UNION ALL '.join(_selects(dataset, parts))}")
+                    f"{' UNION ALL '.join(_selects(dataset, parts, wire, constants))}")
         rows = con.execute(f"SELECT count(*) FROM {dataset.raw_table}").fetchone()[0]
         con.execute(f"INSERT INTO {LOADS_TABLE} (dataset, data_version, fetch_id, rows, archive_sha256)"
                     " VALUES (?, ?, ?, ?, ?)",
@@ -241,7 +311,7 @@ def load_dataset(dataset: Dataset, fetch: FetchSet, archive: Archive,
         # Values are only searched when a cast failed: a scan per typed column and file on
         # every load would cost more than the load itself.
         for part, path in parts:
-            _check_types(con, dataset, part, path)
+            _check_types(con, dataset, part, path, wire)
         raise LoadError(f"{dataset.key}: {exc}. The previous {dataset.raw_table} is unchanged.") from exc
     except Exception:
         con.execute("ROLLBACK")

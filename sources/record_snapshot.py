@@ -21,10 +21,13 @@ from sources.snapshot import RecordingAdapter, session_with
 ONS_DOWNLOAD = "https://download.ons.gov.uk"
 README = """# Bundled snapshot: SAMPLE DATA
 
-Every file here is an answer of a publisher's API in its exact wire format, recorded from
-`sources/sample_api.py` by `make snapshot`. The figures are INVENTED sample data for
-development, tests and demonstrations: they are not official statistics and must never be
-presented as such. Releases built from them carry the status label "Sample data".
+Every file here is an answer of a publisher's API in its exact wire format, recorded by
+`make snapshot` from `sources/sample_api.py` (StatsWales: `sources/sample_statswales.py`, which
+answers by the public backend's rules, over the cubes of `sources/sample_cubes.py`). Every answer
+of a fetch is here: for StatsWales the dataset metadata, `/filters`, the stored query and the data.
+The figures are INVENTED sample data for development, tests and demonstrations: they are not
+official statistics and must never be presented as such. Releases built from them carry the
+status label "Sample data".
 
 `<dataset>/index.json` maps each request (method, URL, body hash) to its recorded answer.
 """

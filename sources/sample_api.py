@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sources.catalogue import Dataset, catalogue
+from sources.sample_statswales import StatsWalesSample
 from sources.settings import URL_ENV
 
 Bi = tuple[str, str]  # a label as (English, Welsh)
@@ -70,8 +71,9 @@ LSOAS = 1917
 SAMPLE_EN = "SAMPLE DATA: invented figures in the publisher's format, not official statistics."
 SAMPLE_CY = "DATA SAMPL: ffigurau dychmygol yn fformat y cyhoeddwr, nid ystadegau swyddogol."
 PUBLISHED, UPDATED = "2024-01-15T09:30:00.000Z", "2026-06-26T09:30:00.000Z"
-ONS_EDITION, ONS_VERSION = "time-series", 4
-SW_MAX_PAGE_SIZE = 10_000
+# The ONS API's latest mid-year-pop-est (reference/wire-formats.md, checked 2026-10-02): edition
+# mid-2022-england-wales, version 3, released 2024-09-04, covering the years up to 2023.
+ONS_EDITION, ONS_VERSION, ONS_RELEASED, ONS_LAST_YEAR = "mid-2022-england-wales", 3, "2024-09-04", 2023
 CSV_TYPE, JSON_TYPE = "text/csv; charset=utf-8", "application/json; charset=utf-8"
 
 
@@ -319,14 +321,36 @@ def _nomis_population(ctx: _Ctx) -> list[Row]:
 
 
 APS_MEASURES = ("Variable", "Numerator", "Denominator", "Confidence")
-APS_SUPPRESSED = {(0, "W06000024"), (1, "W06000001"), (2, "W06000019")}  # (period index, council)
+# (periods back from the latest, council): two January-December periods, which reach NI 21, and
+# one rolling year ('Jan 2024-Dec 2024', 'Oct 2021-Sep 2022', 'Jan 2020-Dec 2020' at scale 1).
+APS_SUPPRESSED = {(2, "W06000024"), (11, "W06000001"), (18, "W06000019")}
+APS_LATEST_END = (2025, 6)  # the latest APS period is the 12 months to June 2025
+APS_VARIABLE = "Employment rate - aged 16-64"  # NM_17_5 VARIABLE 45, as Nomis labels it
+
+
+def _aps_periods(ctx: _Ctx) -> list[tuple[str, int]]:
+    """`date=latestMINUS20-latest`: 21 rolling 12-month periods a quarter apart, oldest first.
+
+    Nomis labels them 'Jul 2019-Jun 2020', ..., 'Jan 2024-Dec 2024', 'Apr 2024-Mar 2025',
+    'Jul 2024-Jun 2025' (reference/wire-formats.md). Each comes with the year whose mid-year
+    population is its denominator (the year it starts in). `scale` reaches further back.
+    """
+    end_year, end_month = APS_LATEST_END
+    last = end_year * 12 + end_month - 1  # months since year 0, zero-based
+    periods = []
+    for back in range(20 * ctx.scale, -1, -1):
+        end = last - 3 * back
+        start = end - 11
+        label = f"{MONTHS[start % 12][:3]} {start // 12}-{MONTHS[end % 12][:3]} {end // 12}"
+        periods.append((label, start // 12))
+    return periods
 
 
 def _aps(ctx: _Ctx) -> list[Row]:
     """Employment rate = numerator / denominator; Wales adds council numerators and denominators."""
     rng, rows = ctx.rng("aps"), []
-    variable = "% aged 16-64 who are in employment - aged 16-64"
-    for i, year in enumerate(ctx.years()):
+    periods = _aps_periods(ctx)
+    for i, (period, year) in enumerate(periods):
         cells = {}
         for gss, *_ in COUNCILS:
             den = round(ctx.people(year, gss, working_age=True), -2)
@@ -334,15 +358,18 @@ def _aps(ctx: _Ctx) -> list[Row]:
         cells = {WALES[0]: (sum(c[0] for c in cells.values()), sum(c[1] for c in cells.values()),
                             round(rng.uniform(0.8, 1.3), 1)), **cells}
         for gss, (num, den, conf) in cells.items():
-            hidden = (i, gss) in APS_SUPPRESSED  # "!": sample too small to publish
+            hidden = (len(periods) - 1 - i, gss) in APS_SUPPRESSED  # "!": sample too small to publish
             values = (round(num / den * 100, 1), num, den, conf)
             for measure, value in zip(APS_MEASURES, values, strict=True):
-                rows.append(_nomis(f"Jan {year}-Dec {year}", gss, measure, None if hidden else value,
-                                   "!" if hidden else "A", variable_name=variable))
+                rows.append(_nomis(period, gss, measure, None if hidden else value,
+                                   "!" if hidden else "A", variable_name=APS_VARIABLE))
     return rows
 
 
 ASHE_UNRELIABLE = {(1, "W06000024"), (3, "W06000001")}  # female cells shown as "x"
+# NM_30_1 SEX codes with the SEX_NAME labels Nomis sends (reference/wire-formats.md): 8 full-time
+# workers, 1 male full-time, 3 female full-time; in the order of the catalogue's `sex=8,1,3`.
+ASHE_SEX = (("8", "Full Time Workers"), ("1", "Male Full Time Workers"), ("3", "Female Full Time Workers"))
 ASHE_FEMALE_AHEAD = {(2, "W06000008"), (4, "W06000019")}  # female median above male here
 
 
@@ -360,14 +387,13 @@ def _ashe(ctx: _Ctx) -> list[Row]:
         pay = {WALES[0]: tuple(sum(pay[g][k] * w for g, w in weights.items()) / sum(weights.values())
                                for k in range(3)), **pay}
         for gss, values in pay.items():
-            for sex, value in zip(("Full Time Workers", "Male Full Time Workers",
-                                   "Female Full Time Workers"), values, strict=True):
-                bad = sex.startswith("Female") and (i, gss) in ASHE_UNRELIABLE
+            for (code, sex), value in zip(ASHE_SEX, values, strict=True):
+                bad = code == "3" and (i, gss) in ASHE_UNRELIABLE
                 status = "x" if bad else "P" if year == years[-1] else "A"  # latest is provisional
                 cv = round(rng.uniform(1, 2) if gss == WALES[0] else rng.uniform(3, 9), 1)
                 for measure, v in (("Value", round(value, 1)), ("Confidence", cv)):
-                    rows.append(_nomis(str(year), gss, measure, None if bad else v, status, sex_name=sex,
-                                       item_name="Median", pay_name="Weekly pay - gross"))
+                    rows.append(_nomis(str(year), gss, measure, None if bad else v, status, sex_code=code,
+                                       sex_name=sex, item_name="Median", pay_name="Weekly pay - gross"))
     return rows
 
 
@@ -394,13 +420,17 @@ def _claimants(ctx: _Ctx) -> list[Row]:
     return rows
 
 
+# CMD `sex` codes are text, labelled in `Sex` (reference/wire-formats.md): all, male, female.
+ONS_SEX = (("all", "All"), ("male", "Male"), ("female", "Female"))
+
+
 def _ons_population(ctx: _Ctx) -> list[Row]:
-    """The Nomis "All Ages" figures again, in the CMD v4 layout."""
+    """The Nomis "All Ages" figures again, in the CMD v4 layout, up to the edition's last year."""
     rows = []
-    for year in ctx.years():
+    for year in (y for y in ctx.years() if y <= ONS_LAST_YEAR):
         for gss in NAMES:
             m, f, _mw, _fw = ctx.pop[year, gss]
-            for code, sex, value in (("0", "All", m + f), ("1", "Male", m), ("2", "Female", f)):
+            for (code, sex), value in zip(ONS_SEX, (m + f, m, f), strict=True):
                 rows.append({"value": value, "calendar_years_code": str(year), "time": str(year),
                              "geography_code": gss, "geography_name": NAMES[gss][0], "sex_code": code,
                              "sex": sex, "age_code": "total", "age": "Total"})
@@ -408,11 +438,6 @@ def _ons_population(ctx: _Ctx) -> list[Row]:
 
 
 GENERATORS: dict[str, Callable[[_Ctx], list[Row]]] = {
-    "statswales__municipal_waste": lambda ctx: _count_and_rate(ctx, "waste", WASTE),
-    "statswales__homelessness_prevention": lambda ctx: _count_and_rate(ctx, "homelessness", HOMELESSNESS),
-    "statswales__council_tax_bands": _council_tax,
-    "statswales__revenue_outturn": _revenue,
-    "statswales__wimd_2025": _wimd,
     "nomis__population_estimates": _nomis_population,
     "nomis__aps_employment": _aps,
     "nomis__ashe_pay": _ashe,
@@ -430,10 +455,6 @@ def _json(status: int, doc: Any) -> Response:
 def _html(status: int, message: str) -> Response:
     page = f"<html><head><title>Error</title></head><body><p>{message}</p></body></html>"
     return Response(status, {"Content-Type": "text/html; charset=utf-8"}, page.encode())
-
-
-def _sw_error(message: str, field: str) -> Response:
-    return _json(400, {"errors": [{"message": message, "field": field}]})
 
 
 def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
@@ -454,10 +475,6 @@ def _nomis_cell(value: Any) -> str:
     return repr(value)
 
 
-def _pick(value: Any, lang: str) -> Any:
-    return value[lang == "cy"] if isinstance(value, tuple) else value
-
-
 class SampleApi:
     """The three publishers' APIs over the SAMPLE data, answering one request at a time.
 
@@ -476,8 +493,10 @@ class SampleApi:
         self._datasets = {(ds.provider, ds.dataset_id): ds for ds in catalogue().values()
                           if ds.key in GENERATORS}
         self._cache: dict[tuple, Any] = {}
-        self._filters: dict[str, tuple[str, Any]] = {}  # filterId -> (dataset id, request)
         self._lock = threading.RLock()  # ThreadingHTTPServer calls handle() from many threads
+        from sources.sample_cubes import CUBES  # it builds on this module's invented data
+        self._sw = StatsWalesSample({k: (lambda b=b: b(self._ctx)) for k, b in CUBES.items()},
+                                    PUBLISHED, UPDATED)
         routers = {"statswales": self._statswales, "nomis": self._nomis, "ons": self._ons,
                    "ons_download": self._ons_download}
         # Longest path first: the real ONS download host has an empty path that matches anything.
@@ -509,71 +528,9 @@ class SampleApi:
     # StatsWales v2 --------------------------------------------------------------
 
     def _statswales(self, method: str, seg: list[str], query: dict[str, str], body: bytes | None):
-        ds = self._datasets.get(("statswales", seg[0]))
-        if ds is None:
-            return None
-        match method, seg[1:]:
-            case "GET", []:
-                return _json(200, {
-                    "id": ds.dataset_id, "first_published_at": PUBLISHED, "last_updated_at": UPDATED,
-                    "archived_at": None, "replaced_by": None, "published_revision": {"metadata": [
-                        {"language": "en-GB", "title": ds.title_en, "summary": SAMPLE_EN},
-                        {"language": "cy-GB", "title": ds.title_cy, "summary": SAMPLE_CY}]}})
-            case "POST", ["data"]:
-                try:
-                    request = json.loads(body or b"{}")
-                except ValueError:
-                    return _sw_error("errors.invalid_json", "body")
-                canonical = json.dumps(request, sort_keys=True, separators=(",", ":"))
-                filter_id = hashlib.sha256((ds.dataset_id + canonical).encode()).hexdigest()[:12]
-                with self._lock:
-                    self._filters[filter_id] = (ds.dataset_id, request)
-                return _json(200, {"filterId": filter_id})
-            case "GET", ["query", filter_id] if self._known(ds, filter_id):
-                return _json(200, {
-                    "id": filter_id, "hash": filter_id, "datasetId": ds.dataset_id,
-                    "revisionId": hashlib.sha256(ds.dataset_id.encode()).hexdigest()[:32],
-                    "requestObject": self._filters[filter_id][1], "totalLines": len(self.rows(ds.key)),
-                    "columnMapping": [], "createdAt": UPDATED, "updatedAt": UPDATED})
-            case "GET", ["data"]:
-                return self._sw_data(ds, query)
-            case "GET", ["data", filter_id] if self._known(ds, filter_id):
-                return self._sw_data(ds, query)  # filters are kept, not applied: the sample is fixed
-            case "GET", ["query" | "data", _]:
-                return _json(404, {"error": "not found"})
-        return None
-
-    def _known(self, ds: Dataset, filter_id: str) -> bool:
         with self._lock:
-            return self._filters.get(filter_id, ("",))[0] == ds.dataset_id
-
-    def _sw_rows(self, ds: Dataset, lang: str) -> list[dict[str, Any]]:
-        return self._memo(("sw", ds.key, lang), lambda: [
-            {c.header(lang): _pick(row[c.name], lang) for c in ds.columns} for row in self.rows(ds.key)])
-
-    def _sw_data(self, ds: Dataset, query: dict[str, str]) -> Response:
-        lang = {"en": "en", "en-gb": "en", "cy": "cy", "cy-gb": "cy"}.get(query.get("lang", "en-gb").lower())
-        if lang is None:
-            return _sw_error("errors.lang.invalid", "lang")
-        fmt = query.get("format")
-        if fmt == "csv":
-            body = self._memo(("swcsv", ds.key, lang), lambda: _csv(
-                [c.header(lang) for c in ds.columns],
-                [list(r.values()) for r in self._sw_rows(ds, lang)]))
-            return Response(200, {"Content-Type": CSV_TYPE,
-                                  "Content-Disposition": f'attachment; filename="{ds.dataset_id}.csv"'}, body)
-        if fmt != "json":
-            return _sw_error("errors.format.invalid" if fmt else "errors.format.missing", "format")
-        try:
-            number, size = int(query.get("page_number", 1)), int(query.get("page_size", 100))
-        except ValueError:
-            return _sw_error("errors.page.invalid", "page_number")
-        if not 1 <= size <= SW_MAX_PAGE_SIZE:
-            return _sw_error("errors.page_size_out_of_range", "page_size")
-        rows = self._sw_rows(ds, lang)
-        if number < 1 or (rows and number > math.ceil(len(rows) / size)):
-            return _sw_error("errors.page_number_too_high", "page_number")
-        return _json(200, rows[(number - 1) * size: number * size])
+            answer = self._sw.handle(method, seg, query, body)
+        return None if answer is None else Response(*answer)
 
     # Nomis ----------------------------------------------------------------------
 
@@ -626,7 +583,7 @@ class SampleApi:
                         f"/editions/{ONS_EDITION}/versions/{ONS_VERSION}.csv")
             return _json(200, {
                 "id": hashlib.sha256(version.encode()).hexdigest()[:32], "version": ONS_VERSION,
-                "edition": ONS_EDITION, "release_date": "2026-06-26T00:00:00.000Z", "state": "published",
+                "edition": ONS_EDITION, "release_date": f"{ONS_RELEASED}T00:00:00.000Z", "state": "published",
                 "downloads": {"csv": {"href": csv_href, "size": str(len(self._ons_csv(ds)))}},
                 "links": {"self": {"href": version}, "dataset": {"href": base, "id": ds.dataset_id}}})
         return None

@@ -35,7 +35,8 @@ class Settings:
     base_urls: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_URLS))
     contact: str = "opendata@datacymru.example"
     snapshot_dir: Path = SNAPSHOT_DIR
-    # Per provider, (requests, seconds); empty means the client's defaults (the published limits).
+    # Per provider, (requests, seconds), kept exactly: an operator's explicit choice (a mirror, or a
+    # limit agreed with the publisher). Empty means the published limits with a safety margin.
     rate_limits: dict[str, tuple[int, float]] = field(default_factory=dict)
     # DuckDB spills to disk beyond this, so peak memory stays bounded whatever the data size.
     duckdb_memory_limit: str = "400MB"
@@ -47,6 +48,11 @@ class Settings:
     @property
     def archive(self) -> Path:
         return self.home / "archive"
+
+    @property
+    def rate_limit_dir(self) -> Path:
+        """The rate-limit windows every live client of a provider shares on this machine."""
+        return self.home / ".ratelimit"
 
     @property
     def releases(self) -> Path:

@@ -95,9 +95,16 @@ def warehouse(home: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 NOMIS_HEADERS = ["DATE_NAME", "GEOGRAPHY_CODE", "GEOGRAPHY_NAME", "MEASURES_NAME", "OBS_VALUE",
                  "OBS_STATUS", "RECORD_OFFSET", "RECORD_COUNT"]
 NOMIS_TYPES = {"OBS_VALUE": "DOUBLE", "RECORD_OFFSET": "BIGINT", "RECORD_COUNT": "BIGINT"}
-STATSWALES_HEADERS = [("year", "Year", "Blwyddyn"), ("area_code", "Area code", "Cod ardal"),
-                      ("area_name", "Area", "Ardal"), ("value", "Data values", "Gwerthoedd data"),
-                      ("note_codes", "Note codes", "Codau nodiadau")]
+# A synthetic StatsWales dataset with two dimensions, as the v2 API names its columns in the
+# `raw_extended` view (reference/wire-formats.md): <Dim>, <Dim>_reference, <Dim>_sort,
+# <Dim>_hierarchy; Data description (+ suffixes); Data values (+ _sort); Notes. Welsh headers follow
+# the backend's locale (`_cyfeiriad`, `_didoli`, `_hierarchiaeth`, `Gwerthoedd data`, `Nodiadau`).
+STATSWALES_DIMS = {"Year": ("Blwyddyn", "YearCode"), "Area": ("Ardal", "AreaCode")}
+STATSWALES_WORDS = {
+    "en-gb": ("Data description", "Data values", "Notes", "reference", "sort", "hierarchy"),
+    "cy-gb": ("Disgrifiad o\u2019r data", "Gwerthoedd data", "Nodiadau", "cyfeiriad", "didoli",
+              "hierarchiaeth"),
+}
 ONS_HEADERS = ["v4_0", "calendar-years", "Time", "administrative-geography", "Geography"]
 
 
@@ -117,10 +124,11 @@ def nomis_dataset(key: str = "nomis__test_pop", dataset_id: str = "NM_9_1") -> D
 
 def statswales_dataset(key: str = "statswales__test_waste",
                        dataset_id: str = "0b3c7a52-0000-4000-8000-000000000001",
-                       page_size: int = 2, fmt: str = "json") -> Dataset:
-    columns = [{"name": n, "en": en, "cy": cy} for n, en, cy in STATSWALES_HEADERS]
-    return parse_entry(key, _entry("statswales", dataset_id, columns,
-                                   {"format": fmt, "page_size": page_size}))
+                       page_size: int = 2, fmt: str = "json", **request: Any) -> Dataset:
+    entry = _entry("statswales", dataset_id, [], {"format": fmt, "page_size": page_size, **request})
+    entry.pop("columns")
+    entry["dimensions"] = [{"name": "period", "en": "Year"}, {"name": "area", "en": "Area"}]
+    return parse_entry(key, entry)
 
 
 def ons_dataset(key: str = "ons__test_pop", dataset_id: str = "test-pop-est") -> Dataset:
@@ -161,14 +169,45 @@ def nomis_csv(rows: list[dict[str, str]], offset: int = 0, total: int | None = N
 
 
 def statswales_rows(count: int, lang: str) -> list[dict[str, Any]]:
-    """JSON row objects with the English or Welsh headers of the synthetic StatsWales entry."""
-    idx = 1 if lang.startswith("en") else 2
-    names = ["Wrecsam", "Caerdydd"] if idx == 2 else ["Wrexham", "Cardiff"]
+    """`raw_extended` JSON row objects of the synthetic StatsWales dataset in one language."""
+    welsh = lang.startswith("cy")
+    measure, values, notes, ref, sort, hier = STATSWALES_WORDS["cy-gb" if welsh else "en-gb"]
+    names = ["Wrecsam", "Caerdydd"] if welsh else ["Wrexham", "Cardiff"]
     rows = []
     for i in range(count):
-        values = ["2023-24", f"W060000{i % 22 + 1:02d}", names[i % 2], 60.5 + i, "p" if i % 3 else ""]
-        rows.append({spec[idx]: v for spec, v in zip(STATSWALES_HEADERS, values, strict=True)})
+        row: dict[str, Any] = {}
+        cells = {"Year": ("2023-24", "2023-24", None), "Area": (f"W060000{i % 22 + 1:02d}", names[i % 2],
+                                                                  "W92000004")}
+        for dim, (reference, label, parent) in cells.items():
+            name = STATSWALES_DIMS[dim][0] if welsh else dim
+            row |= {name: label, f"{name}_{ref}": reference, f"{name}_{sort}": reference,
+                    f"{name}_{hier}": parent}
+        row |= {measure: "Canran" if welsh else "Percentage", f"{measure}_{ref}": "1",
+                f"{measure}_{sort}": 1, f"{measure}_{hier}": None,
+                values: 60.5 + i, f"{values}_{sort}": 60.5 + i,
+                notes: ("Amodol" if welsh else "Provisional") if i % 3 else None}
+        rows.append(row)
     return rows
+
+
+def statswales_answers(dataset: Dataset) -> dict[tuple[str, str | None], Any]:
+    """The metadata answers one fetch archives beside the data: `{(role, lang): document}`."""
+    mapping = [{"fact_table_column": fact, "dimension_name": cy if lang == "cy-gb" else en,
+                "language": lang}
+               for lang in ("en-gb", "cy-gb") for en, (cy, fact) in STATSWALES_DIMS.items()]
+    mapping += [{"fact_table_column": "Measure", "dimension_name": STATSWALES_WORDS[lang][0],
+                 "language": lang} for lang in ("en-gb", "cy-gb")]
+    filters = [{"factTableColumn": fact, "columnName": en, "values": []}
+               for en, (_cy, fact) in STATSWALES_DIMS.items()]
+    filters.append({"factTableColumn": "Measure", "columnName": "Data description",
+                    "values": [{"reference": "1", "description": "Percentage"}]})
+    answers: dict[tuple[str, str | None], Any] = {
+        ("query", None): {"id": "a1b2c3d4e5f6", "totalLines": 0, "columnMapping": mapping},
+        ("filters", "en-gb"): filters}
+    for lang in ("en-gb", "cy-gb"):
+        answers["metadata", lang] = {"id": dataset.dataset_id, "published_revision": {
+            "metadata": {"language": lang, "title": f"Test {dataset.dataset_id} {lang}"}}}
+    return answers
 
 
 def json_body(doc: Any) -> bytes:
@@ -179,7 +218,8 @@ def json_body(doc: Any) -> bytes:
 def wire() -> SimpleNamespace:
     """Builders of answers in each API's wire format, and the server prefix of each provider."""
     return SimpleNamespace(nomis_rows=nomis_rows, nomis_csv=nomis_csv, nomis_headers=NOMIS_HEADERS,
-                           statswales_rows=statswales_rows, json=json_body, prefixes=PREFIXES)
+                           statswales_rows=statswales_rows, statswales_answers=statswales_answers,
+                           json=json_body, prefixes=PREFIXES)
 
 
 # --- archive without HTTP ----------------------------------------------------------------------
@@ -190,17 +230,27 @@ def archive_fetch(home: Path) -> Callable[..., tuple[FetchSet, Archive]]:
     counter = iter(range(1_000_000))
 
     def build(dataset: Dataset, bodies: list[tuple[bytes, str | None]], ext: str = "csv",
-              retrieved_at: str = "2026-01-15T10:00:00+00:00") -> tuple[FetchSet, Archive]:
+              retrieved_at: str = "2026-01-15T10:00:00+00:00",
+              answers: dict[tuple[str, str | None], Any] | None = None) -> tuple[FetchSet, Archive]:
+        """`answers` are the metadata documents of the fetch (StatsWales: `wire.statswales_answers`)."""
         archive = Archive(home / "archive", dataset.provider, dataset.name)
         fetch = FetchSet(dataset=dataset.key, mode="live")
-        ctype = {"csv": "text/csv", "json": "application/json"}[ext]
-        for page, (body, lang) in enumerate(bodies, start=1):
+
+        def store(body: bytes, ctype: str, role: str, lang: str | None, page: int | None) -> None:
             tmp = archive.tmp_dir / f"body-{next(counter)}.part"
             tmp.write_bytes(body)
-            url = f"http://mirror.test/{dataset.dataset_id}?page={page}&lang={lang}"
+            url = f"http://mirror.test/{dataset.dataset_id}/{role}?page={page}&lang={lang}"
             download = Download(url, "GET", 200, {"Content-Type": ctype}, tmp,
                                 hashlib.sha256(body).hexdigest(), len(body), retrieved_at)
-            fetch.parts.append(archive.store(download, "data", lang=lang, page=page))
+            fetch.parts.append(archive.store(download, role, lang=lang, page=page))
+
+        if answers is None and dataset.provider == "statswales":
+            answers = statswales_answers(dataset)
+        for (role, lang), doc in (answers or {}).items():
+            store(json_body(doc), "application/json", role, lang, None)
+        ctype = {"csv": "text/csv", "json": "application/json"}[ext]
+        for page, (body, lang) in enumerate(bodies, start=1):
+            store(body, ctype, "data", lang, page)
         return archive.complete(fetch), archive
 
     return build

@@ -2,13 +2,14 @@
     StatsWales answers every request once per language. The raw table holds each cell twice
     (`_lang` = 'en-gb' / 'cy-gb') with the same codes and labels in that language. This macro
     writes the CTEs that put the two side by side, joined on the code columns (`keys`), turning
-    each label column `x` into `x_en` and `x_cy`. It reads a CTE called `renamed` that has the
+    each label column `x` into `x_en` and `x_cy`; `codes` are other language-independent columns
+    that are not part of the key (a parent in a hierarchy, which may be NULL). It reads a CTE called `renamed` that has the
     keys, the labels, `value_published`, `note_codes_published` and the provenance columns, and
     defines a CTE called `paired`. Numbers and note codes come from the English file (the
     `languages_agree` source test checks the Welsh file says the same); the Welsh file's hash is
     kept as `_archive_sha256_cy`.
 -#}
-{% macro pair_languages(keys, labels) -%}
+{% macro pair_languages(keys, labels, codes=[]) -%}
 english as (
     select * from renamed where _lang = 'en-gb'
 ),
@@ -21,6 +22,9 @@ paired as (
     select
         {%- for key in keys %}
         {{ key }},
+        {%- endfor %}
+        {%- for code in codes %}
+        coalesce(english.{{ code }}, welsh.{{ code }}) as {{ code }},
         {%- endfor %}
         {%- for label in labels %}
         english.{{ label }} as {{ label }}_en,

@@ -12,8 +12,10 @@
         the year after the first, '1999-00' included); anything else that looks like one is left
         with NULL dates and type so the period tests fail loudly;
       * calendar years '2023';
-      * month ranges 'Jan 2023-Dec 2023' (Nomis APS): January to December of one year is the
-        calendar year '2023', other 12-month spans are rolling years labelled by their months;
+      * month ranges 'Jan 2023-Dec 2023' (Nomis APS, whose periods are rolling 12 months a quarter
+        apart): January to December of one year is the calendar year '2023', other 12-month spans
+        are rolling years labelled by their months ('Apr 2023-Mar 2024', 1 April 2023 to 31 March
+        2024);
       * months 'January 2024' or 'Jan 2024', labelled '2024-01'.
 
     The text is parsed once per row: each step binds its result to a name with a one-element list

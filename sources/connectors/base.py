@@ -58,6 +58,8 @@ class FetchContext:
         path: str,
         *,
         params: Mapping[str, Any] | None = None,
+        method: str = "GET",
+        json_body: Any = None,
         role: str = "data",
         lang: str | None = None,
         page: int | None = None,
@@ -70,28 +72,44 @@ class FetchContext:
         Returns the archived part (None when the caller's `accept_status` let a non-2xx answer
         through: such a body is never archived as data), what `validate` returned, and the
         download. On a 304 the previous part is reused and validated again from the archive.
+
+        A 2xx body that `validate` refuses (cut short, unparsable, not what the API promises) is
+        a transient fault like a 5xx: each one is kept in `rejected/` with its reason and the
+        request is sent again after the client's backoff, up to the client's `max_attempts`;
+        then `InvalidBody` (a `FetchError`) names the URL and the attempts.
         """
         prev = self._previous_part(role, lang, page)
         prev_ok = prev is not None and self.archive.path_of(prev).exists()
-        download = self.client.download(
-            path, params=params, accept_status=accept_status, expect_type=expect_type,
-            etag=prev.etag if prev_ok else None,
-            last_modified=prev.last_modified if prev_ok else None)
-        if download.not_modified and prev is not None:
-            part = self.archive.record_not_modified(download, prev)
+        attempts = self.client.max_attempts
+        for attempt in range(1, attempts + 1):
+            download = self.client.download(
+                path, params=params, method=method, json_body=json_body,
+                accept_status=accept_status, expect_type=expect_type,
+                etag=prev.etag if prev_ok else None,
+                last_modified=prev.last_modified if prev_ok else None)
+            if download.not_modified and prev is not None:
+                part = self.archive.record_not_modified(download, prev)
+                self.fetch.parts.append(part)
+                checked = (validate(_as_download(self.archive.path_of(prev), download))
+                           if validate else None)
+                return part, checked, download
+            if not 200 <= download.status < 300:
+                return None, None, download
+            try:
+                checked = validate(download) if validate else None
+            except InvalidBody as exc:
+                kept = self.archive.reject(download, exc.reason)
+                if attempt == attempts:
+                    raise InvalidBody(
+                        exc.provider, exc.url,
+                        f"gave up after {attempt} attempts, the last body invalid: {exc.reason} "
+                        f"(every body kept in {kept.parent}, reasons in rejected.jsonl)") from exc
+                self.client.pause(attempt, f"invalid body: {exc.reason}; kept at {kept} ({exc.url})")
+                continue
+            part = self.archive.store(download, role, lang, page)
             self.fetch.parts.append(part)
-            checked = validate(_as_download(self.archive.path_of(prev), download)) if validate else None
             return part, checked, download
-        if not 200 <= download.status < 300:
-            return None, None, download
-        try:
-            checked = validate(download) if validate else None
-        except InvalidBody as exc:
-            kept = self.archive.reject(download, str(exc))
-            raise InvalidBody(exc.provider, exc.url, f"{exc} (body kept at {kept})") from exc
-        part = self.archive.store(download, role, lang, page)
-        self.fetch.parts.append(part)
-        return part, checked, download
+        raise AssertionError("unreachable")
 
 
 def _as_download(path: Path, answer: Download) -> Download:
@@ -104,6 +122,10 @@ def _cursor(con: duckdb.DuckDBPyConnection | None) -> duckdb.DuckDBPyConnection:
 
 def count_json_rows(provider: str, download: Download, con: duckdb.DuckDBPyConnection | None = None) -> int:
     """Rows in a JSON-array body; invalid or truncated JSON is an `InvalidBody`."""
+    # DuckDB reads an array cut just after a comma (`[{...},`) or an empty body as complete, with
+    # fewer rows: only the closing bracket proves that the array arrived whole.
+    if _last_byte(download.path) != b"]":
+        raise InvalidBody(provider, download.url, "not a complete JSON array: no closing ']'")
     try:
         with _cursor(con) as cur:
             return cur.execute(
@@ -111,6 +133,22 @@ def count_json_rows(provider: str, download: Download, con: duckdb.DuckDBPyConne
                 [str(download.path)]).fetchone()[0]
     except duckdb.Error as exc:
         raise InvalidBody(provider, download.url, f"not a complete JSON array: {exc}") from exc
+
+
+def _last_byte(path: Path | None) -> bytes:
+    """The last byte of a file that is not JSON whitespace (b"" when there is none)."""
+    if path is None:
+        return b""
+    with path.open("rb") as handle:
+        end = handle.seek(0, 2)
+        while end > 0:
+            start = max(0, end - 4096)
+            handle.seek(start)
+            tail = handle.read(end - start).rstrip(b" \t\r\n")
+            if tail:
+                return tail[-1:]
+            end = start
+    return b""
 
 
 def csv_stats(provider: str, download: Download, count_column: str | None = None,

@@ -6,10 +6,7 @@ page with `interject(...)`, and reads back what the client sent from `requests`.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -88,71 +85,24 @@ class NomisApi(FakeApi):
         return response
 
 
-class StatsWalesApi(FakeApi):
-    """The v2 routes the connector uses: metadata, POST filter, stored query, data pages."""
-
-    FILTER_ID = "a1b2c3d4e5f6"
-
-    def __init__(self, dataset_id: str, rows: dict[str, list[dict[str, Any]]]) -> None:
-        super().__init__()
-        self.dataset_id, self.rows = dataset_id, rows
-        self.total: int | None = None
-        self.meta: dict[str, Any] = {"id": dataset_id, "archived_at": None, "replaced_by": None}
-        self.posted: list[Any] = []
-
-    def __call__(self, request: Request) -> Response:
-        self.requests.append(request)
-        rest = request.path.split(f"/{self.dataset_id}", 1)[1].strip("/")
-        if request.method == "POST" and rest == "data":
-            self.posted.append(request.get_json())
-            return json_response({"filterId": self.FILTER_ID})
-        if rest == "":
-            return json_response(self.meta)
-        if rest == f"query/{self.FILTER_ID}":
-            total = len(self.rows["en-gb"]) if self.total is None else self.total
-            return json_response({"id": self.FILTER_ID, "totalLines": total})
-        if rest == f"data/{self.FILTER_ID}":
-            return self.data(request)
-        return json_response({"error": "not found"}, 404)
-
-    def data(self, request: Request) -> Response:
-        lang, fmt = request.args["lang"], request.args["format"]
-        rows = self.rows[lang]
-        if fmt == "csv":
-            queued = self._queued_answer((lang, "csv"))
-            if queued is not None:
-                return queued
-            out = io.StringIO()
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\r\n")
-            writer.writeheader()
-            writer.writerows(rows)
-            return Response(out.getvalue(), content_type="text/csv; charset=utf-8")
-        number, size = int(request.args["page_number"]), int(request.args["page_size"])
-        queued = self._queued_answer((lang, number))
-        if queued is not None:
-            return queued
-        if number > max(1, math.ceil(len(rows) / size)):
-            return json_response({"errors": [{"message": "errors.page_number_too_high",
-                                              "field": "page_number"}]}, 400)
-        return json_response(rows[(number - 1) * size: number * size])
-
-    def pages(self, lang: str) -> list[int]:
-        return [int(r.args["page_number"]) for r in self.requests
-                if r.path.endswith(f"data/{self.FILTER_ID}") and r.args.get("lang") == lang]
-
-
 class OnsApi(FakeApi):
-    """Dataset → latest version → CSV download (on another host path, as the real one is)."""
+    """Dataset → latest version → CSV download (on another host path, as the real one is).
+
+    The edition and version are the real latest of mid-year-pop-est (reference/wire-formats.md).
+    """
+
+    EDITION, VERSION = "mid-2022-england-wales", 3
 
     def __init__(self, url_for: Callable[[str], str], prefix: str, dataset_id: str, body: bytes) -> None:
         super().__init__()
         self.prefix, self.dataset_id, self.body = prefix, dataset_id, body
-        self.version_url = url_for(f"{prefix}/datasets/{dataset_id}/editions/time-series/versions/3")
-        self.csv_url = url_for(f"/ons-download/datasets/{dataset_id}/editions/time-series/versions/3.csv")
-        self.dataset_doc: dict[str, Any] = {
-            "id": dataset_id, "links": {"latest_version": {"href": self.version_url, "id": "3"}}}
+        version = f"datasets/{dataset_id}/editions/{self.EDITION}/versions/{self.VERSION}"
+        self.version_url = url_for(f"{prefix}/{version}")
+        self.csv_url = url_for(f"/ons-download/{version}.csv")
+        latest = {"href": self.version_url, "id": str(self.VERSION)}
+        self.dataset_doc: dict[str, Any] = {"id": dataset_id, "links": {"latest_version": latest}}
         self.version_doc: dict[str, Any] = {
-            "version": 3, "release_date": "2026-06-26T00:00:00.000Z",
+            "edition": self.EDITION, "version": self.VERSION, "release_date": "2024-09-04T00:00:00.000Z",
             "downloads": {"csv": {"href": self.csv_url}}}
 
     def __call__(self, request: Request) -> Response:
@@ -160,7 +110,7 @@ class OnsApi(FakeApi):
         if request.path.endswith(".csv"):
             queued = self._queued_answer("csv")
             return queued if queued is not None else Response(self.body, content_type="text/csv")
-        if request.path.endswith("/versions/3"):
+        if request.path.endswith(f"/versions/{self.VERSION}"):
             queued = self._queued_answer("version")
             return queued if queued is not None else json_response(self.version_doc)
         return json_response(self.dataset_doc)
@@ -186,20 +136,6 @@ def nomis_api(httpserver, wire) -> Callable[..., NomisApi]:
         api = NomisApi(wire, rows, page_size, **options)
         path = f"{wire.prefixes['nomis']}/dataset/{dataset.dataset_id}.data.csv"
         (server or httpserver).expect_request(path).respond_with_handler(api)
-        return api
-
-    return serve
-
-
-@pytest.fixture
-def statswales_api(httpserver, wire) -> Callable[..., StatsWalesApi]:
-    """Serve the StatsWales v2 routes for a dataset, in English and Welsh."""
-
-    def serve(dataset, count: int = 5) -> StatsWalesApi:
-        rows = {lang: wire.statswales_rows(count, lang) for lang in ("en-gb", "cy-gb")}
-        api = StatsWalesApi(dataset.dataset_id, rows)
-        pattern = re.compile(re.escape(f"{wire.prefixes['statswales']}/{dataset.dataset_id}") + "(/.*)?")
-        httpserver.expect_request(pattern).respond_with_handler(api)
         return api
 
     return serve

@@ -10,6 +10,7 @@ import pytest
 from werkzeug import Response
 
 from sources.archive import Archive
+from sources.catalogue import catalogue
 from sources.fetch import fetch_dataset, make_client
 from sources.http import FetchError
 from sources.load import LoadError, load_dataset
@@ -226,3 +227,28 @@ def test_a_page_that_times_out_is_retried(dataset, home, threaded_httpserver, no
     assert [int(r.args["recordOffset"]) for r in api.requests] == [0, 3, 3]
     assert len(sleeps.calls) == 1
     assert len(fetch.data_parts) == 2
+
+
+def test_ashe_asks_for_full_time_pay_by_sex_and_keeps_the_sex_code(live_settings, client_for, nomis_api,
+                                                                   warehouse):
+    # reference/wire-formats.md: NM_30_1 full-time median gross weekly pay by sex is
+    # sex=8,1,3&item=2&pay=1 (8 full-time workers, 1 male full-time, 3 female full-time; 9 would be
+    # part-time and there is no 10). SEX, the code, is selected so that staging keys on it.
+    dataset = catalogue()["nomis__ashe_pay"]
+    headers = [c.header("en") for c in dataset.columns]
+    rows = [{"DATE_NAME": "2024", "GEOGRAPHY_CODE": "W92000004", "GEOGRAPHY_NAME": "Wales", "SEX": code,
+             "SEX_NAME": label, "ITEM_NAME": "Median", "PAY_NAME": "Weekly pay - gross",
+             "MEASURES_NAME": "Value", "OBS_VALUE": value, "OBS_STATUS": "P", "OBS_CONF": "F"}
+            for code, label, value in (("8", "Full Time Workers", "650.1"),
+                                       ("1", "Male Full Time Workers", "680.4"),
+                                       ("3", "Female Full Time Workers", "611.9"))]
+    api = nomis_api(dataset, rows, page_size=25_000, headers=headers)
+    fetch = fetch_dataset(dataset, live_settings, client=client_for(dataset), log=print)
+    (request,) = api.requests
+    assert (request.args["sex"], request.args["item"], request.args["pay"]) == ("8,1,3", "2", "1")
+    assert {"SEX", "SEX_NAME"} <= set(request.args["select"].split(","))
+    archive = Archive(live_settings.archive, dataset.provider, dataset.name)
+    assert load_dataset(dataset, fetch, archive, warehouse).rows == 3
+    loaded = warehouse.execute(f"SELECT sex_code, sex_name FROM {dataset.raw_table} ORDER BY sex_code")
+    assert loaded.fetchall() == [("1", "Male Full Time Workers"), ("3", "Female Full Time Workers"),
+                                 ("8", "Full Time Workers")]

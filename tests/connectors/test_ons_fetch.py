@@ -8,6 +8,7 @@ import pytest
 from werkzeug import Response
 
 from sources.archive import Archive
+from sources.catalogue import catalogue
 from sources.connectors.base import InvalidBody
 from sources.fetch import fetch_dataset
 from sources.http import FetchError
@@ -17,6 +18,15 @@ CSV = (b"v4_0,calendar-years,Time,administrative-geography,Geography\r\n"
        b"69000,2024,2024,W06000001,Isle of Anglesey\r\n"
        b"117000,2024,2024,W06000002,Gwynedd\r\n"
        b"3160000,2024,2024,W92000004,Wales\r\n")
+
+
+# The real v4 layout of mid-year-pop-est (reference/wire-formats.md): code/label pairs, with `sex`
+# and `Sex` differing only in case, text sex codes and age codes such as `90+` and `total`.
+REAL_CSV = (b"v4_0,calendar-years,Time,administrative-geography,Geography,sex,Sex,single-year-of-age,Age\r\n"
+            b"3131640,2023,2023,W92000004,Wales,all,All,total,Total\r\n"
+            b"1540000,2023,2023,W92000004,Wales,male,Male,total,Total\r\n"
+            b"1591640,2023,2023,W92000004,Wales,female,Female,total,Total\r\n"
+            b"9000,2023,2023,W92000004,Wales,female,Female,90+,90+\r\n")
 
 
 @pytest.fixture
@@ -35,8 +45,8 @@ def test_latest_version_is_resolved_and_its_csv_archived(dataset, live_settings,
     fetch = fetch_dataset(dataset, live_settings, client=client_for(dataset), log=logs.append)
     assert [r.path for r in api.requests] == [
         f"/ons/v1/datasets/{dataset.dataset_id}",
-        f"/ons/v1/datasets/{dataset.dataset_id}/editions/time-series/versions/3",
-        f"/ons-download/datasets/{dataset.dataset_id}/editions/time-series/versions/3.csv"]
+        f"/ons/v1/datasets/{dataset.dataset_id}/editions/mid-2022-england-wales/versions/3",
+        f"/ons-download/datasets/{dataset.dataset_id}/editions/mid-2022-england-wales/versions/3.csv"]
     metadata, data = fetch.parts
     assert (metadata.role, metadata.ext) == ("metadata", "json")
     assert json.loads(archive.path_of(metadata).read_bytes())["version"] == 3
@@ -94,10 +104,12 @@ def test_a_truncated_download_is_never_archived(dataset, live_settings, client_f
 def test_an_invalid_version_document_is_rejected_and_kept_aside(dataset, live_settings, client_for, ons_api,
                                                                archive):
     api = ons_api(dataset, CSV)
-    api.interject("version", Response(b'{"version": 3, "downloads": {', content_type="application/json"))
+    broken = Response(b'{"version": 3, "downloads": {', content_type="application/json")
+    api.interject("version", *[broken] * 4)  # every attempt of the client (max_attempts=4)
     with pytest.raises(InvalidBody, match="invalid JSON"):
         fetch_dataset(dataset, live_settings, client=client_for(dataset), log=print)
-    (kept,) = (archive.dir / "rejected").iterdir()
+    (kept,) = (archive.dir / "rejected").iterdir()  # the same bytes are kept once
+    assert len((archive.dir / "rejected.jsonl").read_text().splitlines()) == 4
     assert kept.read_bytes() == b'{"version": 3, "downloads": {'
     assert not any(p.suffix == ".json" for p in archive.dir.iterdir())
     assert archive.latest_fetch() is None
@@ -111,3 +123,15 @@ def test_a_bad_dataset_document_is_an_error(dataset, live_settings, client_for, 
         document, content_type="application/json")
     with pytest.raises(FetchError, match=message):
         fetch_dataset(dataset, live_settings, client=client_for(dataset), log=print)
+
+
+def test_the_real_csv_layout_loads_with_text_sex_codes(live_settings, client_for, ons_api, warehouse):
+    dataset = catalogue()["ons__mid_year_pop_est"]
+    ons_api(dataset, REAL_CSV)
+    fetch = fetch_dataset(dataset, live_settings, client=client_for(dataset), log=print)
+    archive = Archive(live_settings.archive, dataset.provider, dataset.name)
+    assert load_dataset(dataset, fetch, archive, warehouse).rows == 4
+    rows = warehouse.execute(f"SELECT sex_code, sex, age_code, value FROM {dataset.raw_table} "
+                             "ORDER BY CAST(value AS BIGINT) DESC").fetchall()
+    assert rows == [("all", "All", "total", "3131640"), ("female", "Female", "total", "1591640"),
+                    ("male", "Male", "total", "1540000"), ("female", "Female", "90+", "9000")]

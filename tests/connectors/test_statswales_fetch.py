@@ -1,157 +1,201 @@
-"""StatsWales v2: JSON pages in English and Welsh, page_number_too_high, invalid JSON, CSV stream."""
+"""StatsWales v2 against a loopback server built from the backend's own rules (tests/statswales_server).
+
+The server knows nothing of the client or the catalogue: it names columns as the backend does, per
+language, so these tests fail if the client guesses a name instead of reading it from the API.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from werkzeug import Response
+from statswales_server.backend import StatsWalesServer, serve
+from statswales_server.wimd import WIMD_DATASET_ID, build_wimd_cube
 
 from sources.archive import Archive
-from sources.connectors.base import InvalidBody
-from sources.fetch import fetch_dataset
+from sources.catalogue import Dataset, catalogue
+from sources.connectors.statswales import _is_past_last_page
+from sources.fetch import fetch_dataset, make_client
 from sources.http import FetchError
-from sources.load import load_dataset
+from sources.load import LoadError, load_dataset
+from sources.settings import Settings
 
-
-def data_files(archive: Archive) -> list:
-    return sorted(p for p in archive.dir.iterdir() if p.is_file() and p.suffix in (".json", ".csv"))
-
-
-@pytest.fixture
-def dataset(datasets):
-    return datasets.statswales(page_size=2)
+LSOAS = 44  # two per council: small, but every council and domain is there
+DOMAINS = 9
 
 
 @pytest.fixture
-def archive(dataset, live_settings) -> Archive:
-    return Archive(live_settings.archive, dataset.provider, dataset.name)
+def server() -> Iterator[StatsWalesServer]:
+    with serve(build_wimd_cube(n_lsoas=LSOAS)) as api:
+        yield api
 
 
-def test_json_pages_in_english_and_welsh(dataset, live_settings, client_for, statswales_api, archive,
-                                         warehouse, logs):
-    api = statswales_api(dataset, count=5)
-    fetch = fetch_dataset(dataset, live_settings, client=client_for(dataset), log=logs.append)
-    assert api.pages("en-gb") == [1, 2, 3] and api.pages("cy-gb") == [1, 2, 3]
-    assert [(p.lang, p.page) for p in fetch.data_parts] == [
-        ("en-gb", 1), ("en-gb", 2), ("en-gb", 3), ("cy-gb", 1), ("cy-gb", 2), ("cy-gb", 3)]
-    assert api.posted == [{"filters": [], "options": {
-        "use_raw_column_names": True, "use_reference_values": True, "data_value_type": "raw"}}]
-    welsh = json.loads(archive.path_of(fetch.data_parts[3]).read_bytes())
-    assert set(welsh[0]) == {"Blwyddyn", "Cod ardal", "Ardal", "Gwerthoedd data", "Codau nodiadau"}
-    assert len(data_files(archive)) == 6
-
-    result = load_dataset(dataset, fetch, archive, warehouse)
-    assert result.rows == 10
-    by_lang = dict(warehouse.execute(
-        f"SELECT _lang, list(area_name ORDER BY area_code) FROM {dataset.raw_table} GROUP BY _lang"
-    ).fetchall())
-    assert "Wrecsam" in by_lang["cy-gb"] and "Wrexham" in by_lang["en-gb"]
+@pytest.fixture
+def settings(home: Path, server: StatsWalesServer) -> Settings:
+    return Settings(home=home, mode="live", base_urls={"statswales": server.base_url},
+                    contact="tests@datacymru.example")
 
 
-def test_requests_carry_page_size_and_language(dataset, live_settings, client_for, statswales_api):
-    api = statswales_api(dataset, count=3)
-    fetch_dataset(dataset, live_settings, client=client_for(dataset), log=print)
-    data = [r for r in api.requests if "/data/" in r.path]
-    assert {r.args["page_size"] for r in data} == {"2"}
-    assert {r.args["format"] for r in data} == {"json"}
-    meta = api.requests[0]
-    assert meta.path.endswith(dataset.dataset_id) and meta.args["lang"] == "en-gb"
+def wimd(**request) -> Dataset:
+    """The catalogue's WIMD entry, with its request changed (format, page size)."""
+    dataset = catalogue()["statswales__wimd_2025"]
+    return dataclasses.replace(dataset, request={**dataset.request, **request})
 
 
-def test_page_number_too_high_before_total_lines_fails_and_archives_nothing_of_it(
-        dataset, live_settings, client_for, statswales_api, archive):
-    api = statswales_api(dataset, count=4)
-    api.total = 6  # the stored query promises more rows than the pages hold
-    with pytest.raises(FetchError, match="page_number_too_high at page 3 after 4 of 6 rows"):
-        fetch_dataset(dataset, live_settings, client=client_for(dataset), log=print)
-    assert archive.latest_fetch() is None
-    for path in archive.dir.rglob("*"):
-        if path.is_file():
-            assert b"page_number_too_high" not in path.read_bytes()
+@pytest.fixture
+def fetch(settings, sleeps, logs):
+    def run(dataset: Dataset, **options):
+        options = {"sleep": sleeps, "backoff_base": 0.01, "timeout": (2.0, 2.0), "max_attempts": 4,
+                   "rate_limit": (10_000, 1.0), **options}
+        client = make_client(dataset, settings, log=logs.append, **options)
+        return fetch_dataset(dataset, settings, client=client, log=logs.append)
+    return run
 
 
-def test_page_number_too_high_on_the_first_page_fails(dataset, live_settings, client_for, statswales_api,
-                                                      answers, archive):
-    api = statswales_api(dataset, count=4)
-    api.interject(("en-gb", 1), answers.json({"errors": [{"message": "errors.page_number_too_high"}]}, 400))
-    with pytest.raises(FetchError, match="page_number_too_high at page 1"):
-        fetch_dataset(dataset, live_settings, client=client_for(dataset), log=print)
-    assert archive.latest_fetch() is None
+def archive_of(settings: Settings, dataset: Dataset) -> Archive:
+    return Archive(settings.archive, dataset.provider, dataset.name)
 
 
-def test_another_400_is_an_error_not_the_end_of_the_pages(dataset, live_settings, client_for, statswales_api,
-                                                          answers):
-    api = statswales_api(dataset, count=4)
-    api.interject(("en-gb", 2), answers.json({"errors": [{"message": "errors.page_size_out_of_range"}]}, 400))
-    with pytest.raises(FetchError, match="HTTP 400.*page_size_out_of_range"):
-        fetch_dataset(dataset, live_settings, client=client_for(dataset), log=print)
+def data_requests(server: StatsWalesServer) -> list:
+    return [r for r in server.requests if "/data/" in r.path and r.method == "GET"]
 
 
-def test_invalid_json_is_rejected_and_kept_aside(dataset, live_settings, client_for, statswales_api,
-                                                 archive):
-    api = statswales_api(dataset, count=5)
-    broken = b'[{"Year": "2023-24", "Area code": "W06000001"}, {"Year": '
-    api.interject(("cy-gb", 2), Response(broken, content_type="application/json"))
-    with pytest.raises(InvalidBody, match="not a complete JSON array") as info:
-        fetch_dataset(dataset, live_settings, client=client_for(dataset), log=print)
-    assert "rejected" in str(info.value)
+def test_csv_in_both_languages_loads_with_names_read_from_the_api(fetch, settings, server, warehouse):
+    dataset = wimd()
+    done = fetch(dataset)
+    assert [(p.lang, p.ext) for p in done.data_parts] == [("en-gb", "csv"), ("cy-gb", "csv")]
+    result = load_dataset(dataset, done, archive_of(settings, dataset), warehouse)
+    assert result.rows == 2 * LSOAS * DOMAINS  # only the Rank measure was asked for
+    rows = warehouse.execute(
+        f"SELECT _lang, count(*), count(DISTINCT measure_name), min(area_parent_code), "
+        f"count(DISTINCT domain_code), any_value(_dataset_title) FROM {dataset.raw_table} "
+        "GROUP BY _lang ORDER BY _lang").fetchall()
+    (cy, en) = rows
+    assert en[:5] == ("en-gb", LSOAS * DOMAINS, 1, "W06000001", DOMAINS)
+    assert cy[:5] == ("cy-gb", LSOAS * DOMAINS, 1, "W06000001", DOMAINS)
+    assert en[5].startswith("WIMD 2025") and "MALlC 2025" in cy[5]
+    same = warehouse.execute(
+        f"SELECT count(*) FROM {dataset.raw_table} AS e JOIN {dataset.raw_table} AS c "
+        "USING (area_code, domain_code, measure_code) WHERE e._lang = 'en-gb' AND c._lang = 'cy-gb' "
+        "AND e.value IS NOT DISTINCT FROM c.value").fetchone()[0]
+    assert same == LSOAS * DOMAINS
+
+
+def test_the_measure_filter_is_sent_as_the_apis_own_reference(fetch, server):
+    fetch(wimd())
+    (post,) = [r for r in server.requests if r.method == "POST"]
+    body = post.body if isinstance(post.body, dict) else json.loads(post.body)
+    assert body["filters"] == [{"Measure": ["501"]}]  # 'Rank', read from /filters
+    assert body["options"] == {"use_raw_column_names": True, "use_reference_values": True,
+                               "data_value_type": "raw_extended"}
+
+
+def test_every_answer_is_archived_so_a_fetch_can_be_rechecked(fetch, settings):
+    dataset = wimd()
+    done = fetch(dataset)
+    roles = [(p.role, p.lang) for p in done.parts]
+    assert roles == [("metadata", "en-gb"), ("filters", "en-gb"), ("metadata", "cy-gb"),
+                     ("filters", "cy-gb"), ("filter", None), ("query", None),
+                     ("data", "en-gb"), ("data", "cy-gb")]
+    archive = archive_of(settings, dataset)
+    query = json.loads(archive.path_of(done.parts[5]).read_bytes())
+    assert query["totalLines"] == LSOAS * DOMAINS
+    manifest = [json.loads(line) for line in (archive.dir / "manifest.jsonl").read_text().splitlines()]
+    assert [m["role"] for m in manifest] == [role for role, _ in roles]
+    assert all(archive.path_of(p).exists() for p in done.parts)
+
+
+def test_json_pages_of_up_to_10000_rows_add_up_to_total_lines(fetch, settings, server, warehouse):
+    dataset = wimd(format="json", page_size=150)
+    done = fetch(dataset)
+    pages = [int(r.query["page_number"][0]) for r in data_requests(server)]
+    assert pages == [1, 2, 3, 1, 2, 3]  # 396 rows in pages of 150, then in Welsh
+    assert load_dataset(dataset, done, archive_of(settings, dataset), warehouse).rows == 2 * LSOAS * DOMAINS
+    fetch(wimd(format="json"))
+    assert {r.query["page_size"][0] for r in data_requests(server)[6:]} == {"10000"}
+
+
+@pytest.mark.parametrize("kind", ["429", "500", "503", "slow", "truncate", "drop"])
+def test_transient_faults_on_a_page_are_retried(fetch, settings, server, sleeps, kind, warehouse):
+    dataset = wimd(format="json", page_size=150)
+    server.fail(f"/{WIMD_DATASET_ID}/data/*", kind, times=2, delay=3.0, retry_after=2)
+    done = fetch(dataset)
+    assert len(sleeps.calls) == 2
+    if kind == "429":
+        assert sleeps.calls == [2.0, 2.0]  # Retry-After honoured
+    assert load_dataset(dataset, done, archive_of(settings, dataset), warehouse).rows == 2 * LSOAS * DOMAINS
+
+
+def test_a_complete_but_cut_json_body_is_kept_aside_and_retried(fetch, settings, server, sleeps):
+    dataset = wimd(format="json", page_size=150)
+    server.fail(f"/{WIMD_DATASET_ID}/data/*", "cut_json", times=1)
+    done = fetch(dataset)
+    archive = archive_of(settings, dataset)
     (kept,) = (archive.dir / "rejected").iterdir()
-    assert kept.read_bytes() == broken
-    (row,) = [json.loads(x) for x in (archive.dir / "rejected.jsonl").read_text().splitlines()]
-    assert "page_number=2" in row["url"] and "lang=cy-gb" in row["url"]
-    assert all(p.read_bytes() != broken for p in data_files(archive))
-    assert archive.latest_fetch() is None
+    assert all(archive.path_of(p).read_bytes() != kept.read_bytes() for p in done.data_parts)
+    assert len(sleeps.calls) == 1 and len(done.data_parts) == 6
 
 
-def test_a_json_page_served_as_html_is_rejected(dataset, live_settings, client_for, statswales_api, archive):
-    api = statswales_api(dataset, count=3)
-    api.interject(("en-gb", 1), Response("<html>maintenance</html>", content_type="text/html"))
-    with pytest.raises(InvalidBody, match="expected JSON, got Content-Type 'text/html'"):
-        fetch_dataset(dataset, live_settings, client=client_for(dataset), log=print)
-    assert not data_files(archive)
+def test_a_fault_on_every_attempt_fails_loudly_and_keeps_the_last_good_fetch(fetch, settings, server):
+    dataset = wimd()
+    good = fetch(dataset)
+    server.fail(f"/{WIMD_DATASET_ID}/data/*", "500", times=10)
+    with pytest.raises(FetchError, match="gave up after 4 attempts"):
+        fetch(dataset)
+    assert archive_of(settings, dataset).latest_fetch().fetch_id == good.fetch_id
 
 
-def test_a_truncated_json_page_is_retried(dataset, live_settings, client_for, statswales_api, answers,
-                                          archive):
-    api = statswales_api(dataset, count=3)
-    api.interject(("en-gb", 2), answers.truncated(b'[{"Year": "2023-24"', "application/json"))
-    fetch = fetch_dataset(dataset, live_settings, client=client_for(dataset), log=print)
-    assert api.pages("en-gb") == [1, 2, 2]
-    assert not (archive.dir / "rejected").exists()
-    for part in fetch.data_parts:
-        json.loads(archive.path_of(part).read_bytes())
+def test_a_renamed_column_stops_the_load_and_keeps_the_previous_table(fetch, settings, server, warehouse):
+    dataset = wimd()
+    load_dataset(dataset, fetch(dataset), archive_of(settings, dataset), warehouse)
+    server.rename_column(WIMD_DATASET_ID, "cy", "Enw ardal", "Enw'r ardal")
+    drifted = fetch(dataset)
+    with pytest.raises(LoadError) as info:
+        load_dataset(dataset, drifted, archive_of(settings, dataset), warehouse)
+    message = str(info.value)
+    assert f"file {drifted.data_parts[1].sha256}.csv" in message
+    assert "'Enw ardal'" in message and "Enw'r ardal" in message and "is unchanged" in message
+    assert warehouse.execute(f"SELECT count(*) FROM {dataset.raw_table}").fetchone()[0] == 2 * LSOAS * DOMAINS
 
 
-def test_429_and_500_on_pages_are_retried(dataset, live_settings, client_for, statswales_api, sleeps):
-    api = statswales_api(dataset, count=3)
-    api.interject(("en-gb", 1), Response("busy", status=429, headers={"Retry-After": "3"}))
-    api.interject(("cy-gb", 2), Response("oops", status=500))
-    fetch = fetch_dataset(dataset, live_settings, client=client_for(dataset), log=print)
-    assert sleeps.calls[0] == 3.0 and len(sleeps.calls) == 2
-    assert len(fetch.data_parts) == 4
+def test_a_dimension_the_api_does_not_offer_is_named_with_what_it_offers(fetch, server):
+    server.set_dimension_name(WIMD_DATASET_ID, "AreaName", "en", "LSOA name")
+    with pytest.raises(FetchError) as info:
+        fetch(wimd())
+    message = str(info.value)
+    assert "dimension 'area_label' (English name 'Area name') is not offered" in message
+    assert "'LSOA name' (AreaName)" in message and "'Domain' (Domain)" in message
+    assert not data_requests(server)
 
 
-def test_an_archived_dataset_is_reported(dataset, live_settings, client_for, statswales_api, logs):
-    api = statswales_api(dataset, count=2)
-    api.meta.update(archived_at="2026-01-01T00:00:00Z", replaced_by={"dataset_id": "new-uuid"})
-    fetch_dataset(dataset, live_settings, client=client_for(dataset), log=logs.append)
-    assert any(line.startswith("WARNING") and "new-uuid" in line for line in logs)
+def test_a_filter_value_the_api_does_not_offer_is_named(fetch):
+    with pytest.raises(FetchError, match=r"request.filter.measure keeps \['Ranks'\].*offers \['Decile'"):
+        fetch(wimd(filter={"measure": ["Ranks"]}))
 
 
-def test_the_csv_stream_in_both_languages(datasets, live_settings, client_for, statswales_api, warehouse):
-    dataset = datasets.statswales(key="statswales__test_wimd", fmt="csv")
-    api = statswales_api(dataset, count=5)
-    fetch = fetch_dataset(dataset, live_settings, client=client_for(dataset), log=print)
-    assert [(p.lang, p.ext) for p in fetch.data_parts] == [("en-gb", "csv"), ("cy-gb", "csv")]
-    assert {r.args.get("format") for r in api.requests if "/data/" in r.path} == {"csv"}
-    archive = Archive(live_settings.archive, dataset.provider, dataset.name)
-    assert load_dataset(dataset, fetch, archive, warehouse).rows == 10
+def test_the_welsh_names_are_never_typed_in(fetch, settings, server, warehouse):
+    """A Welsh dimension name the catalogue has never seen loads, because it is read from the API."""
+    server.set_dimension_name(WIMD_DATASET_ID, "Domain", "cy", "Parthau amddifadedd")
+    dataset = wimd()
+    done = fetch(dataset)
+    assert load_dataset(dataset, done, archive_of(settings, dataset), warehouse).rows == 2 * LSOAS * DOMAINS
 
 
-def test_a_csv_stream_shorter_than_total_lines_fails(datasets, live_settings, client_for, statswales_api):
-    dataset = datasets.statswales(key="statswales__test_wimd", fmt="csv")
-    api = statswales_api(dataset, count=5)
-    api.total = 7
-    with pytest.raises(FetchError, match="CSV has 5 rows but the query reports totalLines=7"):
-        fetch_dataset(dataset, live_settings, client=client_for(dataset), log=print)
+def test_past_the_last_page_is_the_apis_translated_400():
+    english = json.dumps({"error": "Page number must be less than or equal to {{page_number}}"}).encode()
+    welsh = json.dumps({"error": "Rhaid i rif y dudalen fod yn llai na {{page_number}} neu\u2019n "
+                                 "{{page_number}} tudalen"}, ensure_ascii=False).encode()
+    assert _is_past_last_page(400, english) and _is_past_last_page(400, welsh)
+    assert not _is_past_last_page(500, english)
+    assert not _is_past_last_page(400, b"<html>Bad request</html>")
+
+
+def test_an_archived_dataset_is_reported(fetch, server, logs):
+    cube = server.cube(WIMD_DATASET_ID)
+    cube.archived_at = "2026-01-01T00:00:00.000Z"
+    cube.replaced_by = {"dataset_id": "0f0e0d0c-0000-4000-8000-000000000001", "auto_redirect": False}
+    fetch(wimd())
+    assert any(line.startswith("WARNING") and "0f0e0d0c" in line for line in logs)

@@ -32,10 +32,9 @@ MART = "marts.mart_performance_framework"
 
 # Which staging cells make which published measure (the mart's definition, restated).
 MEASURE_SOURCES = {
-    "PAM/030": ("staging.stg_statswales__municipal_waste", "measure_code = 'PCT'"),
-    "PAM/012": ("staging.stg_statswales__homelessness_prevention", "measure_code = 'PCT'"),
+    "PAM/030": ("staging.stg_statswales__municipal_waste", "measure = 'reused_recycled_composted_pct'"),
     "FIN/NRE_PER_HEAD": ("staging.stg_statswales__revenue_outturn",
-                         "service_code = 'TOT' AND measure_code = 'HEAD'"),
+                         "is_all_services AND measure = 'gbp_per_head'"),
     "FIN/CTAX_BAND_D": ("staging.stg_statswales__council_tax_bands", "band_code = 'D'"),
 }
 

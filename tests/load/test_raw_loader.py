@@ -204,10 +204,47 @@ def test_bilingual_json_pages_load_by_language(datasets, archive_fetch, warehous
     bodies = [(json.dumps(wire.statswales_rows(3, lang)).encode(), lang) for lang in ("en-gb", "cy-gb")]
     fetch, archive = archive_fetch(dataset, bodies, ext="json")
     assert load_dataset(dataset, fetch, archive, warehouse).rows == 6
-    rows = warehouse.execute(f"SELECT _lang, area_code, area_name, value FROM {dataset.raw_table} "
-                             "ORDER BY _lang DESC, area_code").fetchall()
-    assert rows[0] == ("en-gb", "W06000001", "Wrexham", "60.5")
-    assert rows[3] == ("cy-gb", "W06000001", "Wrecsam", "60.5")
+    rows = warehouse.execute(
+        f"SELECT _lang, area_code, area_name, area_parent_code, measure_name, value, notes, _dataset_title "
+        f"FROM {dataset.raw_table} ORDER BY _lang DESC, area_code").fetchall()
+    assert rows[0][:7] == ("en-gb", "W06000001", "Wrexham", "W92000004", "Percentage", "60.5", None)
+    assert rows[1][6] == "Provisional" and rows[4][6] == "Amodol"
+    assert rows[3][:6] == ("cy-gb", "W06000001", "Wrecsam", "W92000004", "Canran", "60.5")
+    assert rows[3][7].endswith("cy-gb")  # the dataset title of the file's language
+
+
+def test_statswales_columns_are_named_from_the_archived_stored_query(datasets, archive_fetch, warehouse,
+                                                                     wire):
+    """The Welsh display names are learnt from the API's columnMapping, never typed in: a dataset
+    whose Welsh name for `Area` is something else still loads, by that name."""
+    dataset = datasets.statswales()
+    answers = wire.statswales_answers(dataset)
+    for row in answers["query", None]["columnMapping"]:
+        if row["language"] == "cy-gb" and row["fact_table_column"] == "AreaCode":
+            row["dimension_name"] = "Awdurdod"
+    welsh = [{k.replace("Ardal", "Awdurdod"): v for k, v in r.items()}
+             for r in wire.statswales_rows(2, "cy-gb")]
+    bodies = [(json.dumps(wire.statswales_rows(2, "en-gb")).encode(), "en-gb"),
+              (json.dumps(welsh).encode(), "cy-gb")]
+    fetch, archive = archive_fetch(dataset, bodies, ext="json", answers=answers)
+    assert load_dataset(dataset, fetch, archive, warehouse).rows == 4
+    assert warehouse.execute(f"SELECT count(*) FROM {dataset.raw_table} WHERE _lang = 'cy-gb' "
+                             "AND area_name = 'Wrecsam'").fetchone()[0] == 1
+
+
+def test_a_dimension_the_api_does_not_offer_names_what_it_offers(datasets, archive_fetch, warehouse, wire):
+    dataset = datasets.statswales()
+    answers = wire.statswales_answers(dataset)
+    for row in answers["query", None]["columnMapping"]:
+        if row["fact_table_column"] == "AreaCode" and row["language"] == "en-gb":
+            row["dimension_name"] = "Local authority"
+    bodies = [(json.dumps(wire.statswales_rows(1, lang)).encode(), lang) for lang in ("en-gb", "cy-gb")]
+    fetch, archive = archive_fetch(dataset, bodies, ext="json", answers=answers)
+    with pytest.raises(LoadError) as info:
+        load_dataset(dataset, fetch, archive, warehouse)
+    message = str(info.value)
+    assert "dimension 'area' (English name 'Area') is not offered" in message
+    assert "'Local authority' (AreaCode)" in message and "'Year' (YearCode)" in message
 
 
 def test_a_welsh_page_with_english_headers_is_drift(datasets, archive_fetch, warehouse, wire):
@@ -217,7 +254,7 @@ def test_a_welsh_page_with_english_headers_is_drift(datasets, archive_fetch, war
     with pytest.raises(LoadError) as info:
         load_dataset(dataset, fetch, archive, warehouse)
     assert f"file {fetch.data_parts[1].sha256}.json" in str(info.value)
-    assert "'Blwyddyn'" in str(info.value)
+    assert "'Blwyddyn_cyfeiriad'" in str(info.value) and "'Year_reference'" in str(info.value)
 
 
 def test_pages_with_columns_in_another_order_load_by_name(dataset, archive_fetch, warehouse, wire):

@@ -92,19 +92,47 @@ def test_an_unknown_column_type_names_the_column():
         parse_entry("nomis__population", entry(columns=columns))
 
 
-def test_statswales_columns_need_a_welsh_header():
-    doc = entry(provider="statswales", columns=[{"name": "year", "en": "Year", "cy": "Blwyddyn"},
-                                                 {"name": "value", "en": "Data values"}])
-    with pytest.raises(CatalogueError, match=r"'statswales__waste'.*Welsh header \('cy'\)"):
+def statswales(**changes):
+    doc = entry(provider="statswales", columns=None, request={"format": "json"},
+                dimensions=[{"name": "area", "en": "Authority"}, {"name": "period", "match": "period"}])
+    doc.update(changes)
+    return {k: v for k, v in doc.items() if v is not None}
+
+
+def test_statswales_entries_name_dimensions_and_derive_their_raw_columns():
+    ds = parse_entry("statswales__waste", statswales())
+    assert ds.languages == ("en-gb", "cy-gb")
+    assert [c.name for c in ds.columns] == [
+        "area_code", "area_name", "area_parent_code", "period_code", "period_name", "period_parent_code",
+        "measure_code", "measure_name", "value", "notes"]
+    assert [c.name for c in ds.columns if c.key] == ["area_code", "period_code", "measure_code"]
+    with pytest.raises(KeyError, match="read from the API"):
+        ds.columns[0].header("cy-gb")  # no Welsh name is typed into the catalogue
+
+
+def test_statswales_columns_are_refused_in_favour_of_dimensions():
+    doc = statswales(columns=[{"name": "year", "en": "Year", "cy": "Blwyddyn"}])
+    with pytest.raises(CatalogueError, match=r"'statswales__waste'.*columns are read from the API"):
         parse_entry("statswales__waste", doc)
 
 
-def test_statswales_entries_are_bilingual():
-    doc = entry(provider="statswales", columns=[{"name": "year", "en": "Year", "cy": "Blwyddyn"}])
-    ds = parse_entry("statswales__waste", doc)
-    assert ds.languages == ("en-gb", "cy-gb")
-    assert ds.columns[0].header("cy-gb") == "Blwyddyn"
-    assert ds.columns[0].header("en-gb") == "Year"
+@pytest.mark.parametrize(("dimension", "message"), [
+    ({"name": "area"}, "exactly one of 'en'"),
+    ({"name": "area", "en": "Area", "match": "gss"}, "exactly one of 'en'"),
+    ({"name": "area", "match": "postcode"}, "match 'postcode' is not one of"),
+    ({"name": "Area", "en": "Area"}, "must be lower_snake_case"),
+    ({"name": "measure", "en": "Data description"}, "not 'measure'"),
+])
+def test_a_bad_statswales_dimension_is_named(dimension, message):
+    with pytest.raises(CatalogueError, match=rf"'statswales__waste': dimensions\[0\].*{message}"):
+        parse_entry("statswales__waste", statswales(dimensions=[dimension]))
+
+
+def test_a_statswales_filter_must_name_a_dimension_or_the_measure():
+    with pytest.raises(CatalogueError, match=r"request.filter.band must name a dimension"):
+        parse_entry("statswales__waste", statswales(request={"filter": {"band": ["Band D"]}}))
+    ds = parse_entry("statswales__waste", statswales(request={"filter": {"measure": ["Rank"]}}))
+    assert ds.request["filter"] == {"measure": ["Rank"]}
 
 
 def test_a_catalogue_file_without_datasets_is_named(tmp_path: Path):

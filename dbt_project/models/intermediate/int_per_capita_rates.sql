@@ -2,10 +2,10 @@
 -- the numerator, the population used and (where the publisher also gives one) the published rate
 -- for cross-checking. The denominator is the all-ages mid-year population of the year in which the
 -- financial year starts.
---   waste_not_recycled       municipal waste collected (TOT) minus reused/recycled/composted (RRC),
+--   waste_not_recycled       municipal waste collected minus reused/recycled/composted,
 --                            tonnes; rate in kilograms per person
---   net_revenue_expenditure  total net revenue expenditure (service TOT), £ thousand; rate in £ per
---                            person, published rate = StatsWales £ per head (HEAD)
+--   net_revenue_expenditure  net revenue expenditure on all services, £ thousand; rate in £ per
+--                            person, published rate = StatsWales £ per head
 with
 
 waste as (
@@ -14,7 +14,7 @@ waste as (
 
 outturn as (
     select * from {{ ref('stg_statswales__revenue_outturn') }}
-    where service_code = 'TOT'
+    where is_all_services
 ),
 
 denominators as (
@@ -44,8 +44,8 @@ waste_not_recycled as (
     inner join waste as recycled
         on recycled.area_code = collected.area_code
         and recycled.period = collected.period
-        and recycled.measure_code = 'RRC'
-    where collected.measure_code = 'TOT'
+        and recycled.measure = 'reused_recycled_composted_tonnes'
+    where collected.measure = 'collected_tonnes'
 ),
 
 net_revenue_expenditure as (
@@ -69,8 +69,8 @@ net_revenue_expenditure as (
     left join outturn as per_head
         on per_head.area_code = thousands.area_code
         and per_head.period = thousands.period
-        and per_head.measure_code = 'HEAD'
-    where thousands.measure_code = 'THOUS'
+        and per_head.measure = 'gbp_per_head'
+    where thousands.measure = 'gbp_thousand'
 ),
 
 numerators as (

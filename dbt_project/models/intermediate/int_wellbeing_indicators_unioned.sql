@@ -1,13 +1,20 @@
 -- Every national well-being indicator figure in one shape: one row per indicator x area x period.
 --   NI 21  APS employment rate aged 16-64, January-December (measure Variable), per cent
+--          (the request brings rolling 12-month periods a quarter apart; only the calendar years)
 --   NI 17  (male - female) / male full-time median gross weekly pay x 100 (ASHE, residence), per cent
 --   NI 15  municipal waste not reused, recycled or composted per person, kilograms
---   NI 34  households successfully prevented from becoming homeless (measure PRV), households
+--   NI 34  households successfully prevented from becoming homeless ('Homelessness Prevented'), households
 with
 
 employment as (
+    -- Nomis sends the APS as rolling 12-month periods a quarter apart ('Jan 2024-Dec 2024',
+    -- 'Apr 2024-Mar 2025', ...; reference/wire-formats.md). NI 21 keeps the January-December ones
+    -- (period_type calendar_year), as its definition in dim_measure says: one figure per year, the
+    -- same periods every release, and no overlapping figures in one series (consecutive rolling
+    -- years share nine months). The newer rolling years stay in staging for whoever needs them.
     select * from {{ ref('stg_nomis__aps_employment') }}
     where measure_type = 'variable'
+      and period_type = 'calendar_year'
 ),
 
 pay as (
@@ -24,8 +31,12 @@ per_capita as (
 ),
 
 homelessness as (
+    -- The measure 'Homelessness Prevented' (statswales.gov.wales catalogue page) of the outcome at
+    -- the root of the 'Successful cases' hierarchy, i.e. all successful cases. Both are matched on
+    -- the publisher's English wording, since its reference codes are its own.
     select * from {{ ref('stg_statswales__homelessness_prevention') }}
-    where measure_code = 'PRV'
+    where measure_name_en = 'Homelessness Prevented'
+      and outcome_parent_code is null
 ),
 
 employment_rate as (

@@ -6,8 +6,11 @@
 with
 
 ranks as (
+    -- Only the Rank measure (the request asks for it alone; deciles and quintiles are derived here
+    -- from N instead). Tied ranks are valid: tied LSOAs share a rank and the next is skipped.
     select * from {{ ref('stg_statswales__wimd_2025') }}
     where wimd_rank is not null
+      and measure_name_en = 'Rank'
 ),
 
 sized as (

@@ -1,5 +1,9 @@
 -- Annual Population Survey employment rate (aged 16-64) from Nomis (NM_17_5): one row per area x
 -- period x measure type (the rate itself, its numerator, denominator and confidence interval).
+-- `date=latestMINUS20-latest` gives 21 rolling 12-month periods a quarter apart ('Jan 2024-Dec 2024',
+-- 'Apr 2024-Mar 2025', 'Jul 2024-Jun 2025'; reference/wire-formats.md). All are kept here;
+-- `period_columns` labels a January-December one as the calendar year ('2024', calendar_year) and
+-- the others by their months ('Apr 2024-Mar 2025', rolling_year), with first and last days.
 with
 
 source as (

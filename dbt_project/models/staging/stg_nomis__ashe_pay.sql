@@ -1,5 +1,9 @@
 -- Annual Survey of Hours and Earnings from Nomis (NM_30_1): median gross weekly pay of full-time
 -- workers by sex and place of residence, one row per area x year x sex x measure type.
+-- Sex and working pattern come from the SEX dimension code (reference/wire-formats.md), not from
+-- its label: 1 Male full-time, 2 Male part-time, 3 Female full-time, 4 Female part-time, 5 Male,
+-- 6 Female, 7 Total, 8 Full-time workers, 9 Part-time workers. Any other code leaves both NULL,
+-- which the not_null tests and the accepted_values test on sex_code turn into a failure.
 with
 
 source as (
@@ -12,15 +16,16 @@ renamed as (
         {{ gss_area_code('geography_code') }} as area_code,
         {{ clean_label('geography_name') }} as area_name_en,
         case
-            when {{ slug('sex_name') }} like 'male%' then 'male'
-            when {{ slug('sex_name') }} like 'female%' then 'female'
-            else 'all'
+            when {{ clean_code('sex_code') }} in ('1', '2', '5') then 'male'
+            when {{ clean_code('sex_code') }} in ('3', '4', '6') then 'female'
+            when {{ clean_code('sex_code') }} in ('7', '8', '9') then 'all'
         end as sex,
         case
-            when {{ slug('sex_name') }} like '%full_time%' then 'full_time'
-            when {{ slug('sex_name') }} like '%part_time%' then 'part_time'
-            else 'all'
+            when {{ clean_code('sex_code') }} in ('1', '3', '8') then 'full_time'
+            when {{ clean_code('sex_code') }} in ('2', '4', '9') then 'part_time'
+            when {{ clean_code('sex_code') }} in ('5', '6', '7') then 'all'
         end as working_pattern,
+        {{ clean_code('sex_code') }} as sex_code,
         {{ clean_label('sex_name') }} as sex_name_en,
         {{ slug('item_name') }} as statistic,
         {{ slug('pay_name') }} as pay_measure,

@@ -12,11 +12,10 @@ renamed as (
         {{ clean_code('calendar_years_code') }} as calendar_years_code,
         {{ gss_area_code('geography_code') }} as area_code,
         {{ clean_label('geography_name') }} as area_name_en,
-        case {{ clean_code('sex_code') }}
-            when '0' then 'all'
-            when '1' then 'male'
-            when '2' then 'female'
-        end as sex,
+        -- The CMD `sex` codes are text (reference/wire-formats.md): all, male, female. They are
+        -- compared case-insensitively and passed on lower-cased, so an unknown code reaches the
+        -- accepted_values test as itself rather than vanishing into NULL.
+        lower({{ clean_code('sex_code') }}) as sex,
         {{ clean_code('sex_code') }} as sex_code,
         {{ clean_label('sex') }} as sex_name_en,
         lower({{ clean_code('age_code') }}) as age_code,

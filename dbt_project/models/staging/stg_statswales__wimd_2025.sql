@@ -1,31 +1,33 @@
--- WIMD 2025 ranks, one row per LSOA x index/domain with English and Welsh labels side by side
--- (the raw table holds every cell once per language). Rank 1 = most deprived.
+-- WIMD ranks, one row per LSOA x index/domain with English and Welsh labels side by side (the raw
+-- table holds every cell once per language). Rank 1 = most deprived; published ranks can tie.
+-- Everything is read from the API: the LSOA and its council (the LSOA's parent in the `Area code`
+-- hierarchy), the domains' own reference codes and labels, the measure (only `Rank` is requested;
+-- the filter is checked here too) and the edition (from the published title, e.g. 'WIMD 2025').
 with
 
-source as (
-    select * from {{ source('raw', 'statswales__wimd_2025') }}
-),
+{{ statswales_coded('statswales__wimd_2025') }},
 
 renamed as (
     select
+        regexp_extract(_dataset_title, '(WIMD|MALlC) ((19|20)[0-9]{2})', 2) as wimd_edition,
         {{ gss_area_code('area_code') }} as lsoa_code,
-        {{ gss_area_code('area_hierarchy') }} as local_authority_code,
-        upper({{ clean_code('domain_code') }}) as domain_code,
-        {{ clean_label('area_name') }} as lsoa_name,
-        {{ clean_label('domain') }} as domain_name,
-        {{ clean_label('data_description') }} as measure_name,
-        value as value_published,
-        note_codes as note_codes_published,
-        _lang,
-        {{ provenance_columns() }}
-    from source
+        {{ gss_area_code('area_parent_code') }} as local_authority_code,
+        {{ clean_code('domain_code') }} as domain_code,
+        {{ clean_code('measure_code') }} as measure_code,
+        -- the LSOA's name is the `Area name` dimension; `Area code` may describe LSOAs by their code
+        {{ clean_label('area_label_name') }} as lsoa_name,
+        {{ clean_label('domain_name') }} as domain_name,
+        {{ clean_label('measure_name') }} as measure_name,
+        {{ statswales_cell_columns() }}
+    from coded
 ),
 
-{{ pair_languages(['lsoa_code', 'local_authority_code', 'domain_code'], ['lsoa_name', 'domain_name', 'measure_name']) }},
+{{ pair_languages(['lsoa_code', 'domain_code', 'measure_code'], ['lsoa_name', 'domain_name', 'measure_name'],
+                  codes=['wimd_edition', 'local_authority_code']) }},
 
 split as (
     select
-        '2025' as wimd_edition,
+        nullif(wimd_edition, '') as wimd_edition,
         lsoa_code,
         lsoa_name_en,
         lsoa_name_cy,
@@ -33,6 +35,7 @@ split as (
         domain_code,
         domain_name_en,
         domain_name_cy,
+        measure_code,
         measure_name_en,
         measure_name_cy,
         {{ split_marker('value_published', 'statswales', note_codes='note_codes_published') }},
@@ -53,6 +56,7 @@ select
     domain_code,
     domain_name_en,
     domain_name_cy,
+    measure_code,
     measure_name_en,
     measure_name_cy,
     -- a rank is a whole number; anything else is left NULL for the tests to report

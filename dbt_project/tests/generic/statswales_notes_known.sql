@@ -1,0 +1,18 @@
+{#- Every description in a StatsWales `Notes` / `Nodiadau` column is one of the backend's note
+    codes (`statswales_note_codes`), so no note is lost when staging maps them back to codes. A new
+    description from the publisher fails here, by name, instead of vanishing. -#}
+{% test statswales_notes_known(model, column_name) %}
+    select _lang, description, count(*) as rows_with_it
+    from (
+        select _lang, trim(unnest(string_split({{ column_name }}, ', '))) as description
+        from {{ model }}
+        where {{ column_name }} is not null
+    ) as notes
+    where description <> ''
+      and description not in (
+          select description_en from {{ ref('statswales_note_codes') }}
+          union all
+          select description_cy from {{ ref('statswales_note_codes') }}
+      )
+    group by _lang, description
+{% endtest %}
