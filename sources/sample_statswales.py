@@ -67,6 +67,13 @@ NOTE_CODES: dict[str, Bi] = {
     "x": ("Not available", "Ddim ar gael"),
     "z": ("Not Applicable", "Amherthnasol"),
 }
+# `src/resources/locales/{en,cy}.json` → errors: the error handler sends the translation, never the
+# key (`src/routes/error-handler.ts`); a key without a translation comes back as the key itself.
+ERRORS: dict[str, Bi] = {
+    "no_dataset": ("Dataset could not be found", "Set ddata heb ei chanfod"),
+    "output_format_required": ("Output format is required", "Mae angen darparu fformat allbwn"),
+    "unknown_error": ("An unknown error occurred", "Mae gwall anhysbys wedi digwydd"),
+}
 PAGE_TOO_HIGH: Bi = (
     "Page number must be less than or equal to {{page_number}}",
     "Rhaid i rif y dudalen fod yn llai na {{page_number}} neu\u2019n {{page_number}} tudalen")
@@ -136,17 +143,21 @@ def _display_names(cube: Cube, lang: str) -> list[str]:
 
 
 def header(cube: Cube, lang: str, view: str) -> list[str]:
-    """The columns of a view, in the order the backend builds them."""
-    words, cols = WORDS[lang], []
+    """The columns of a view, in the order the backend builds them (`createFullCube`).
+
+    The figure, the measure, the dimensions in fact-table order, then the notes.
+    """
+    words = WORDS[lang]
     extended = view == "raw_extended"
-    for name in _display_names(cube, lang):
+    cols = [words["data_values"]]
+    if extended:
+        cols.append(f"{words['data_values']}_{words['sort']}")
+    *dims, measure = _display_names(cube, lang)
+    for name in (measure, *dims):
         cols.append(name)
         if extended:
             cols += [f"{name}_{words['reference']}", f"{name}_{words['sort']}",
                      f"{name}_{words['hierarchy']}"]
-    cols.append(words["data_values"])
-    if extended:
-        cols.append(f"{words['data_values']}_{words['sort']}")
     if view != "with_note_codes":
         cols.append(words["notes"])
     return cols
@@ -174,19 +185,16 @@ def _number_text(value: Any) -> str:
 def row(cube: Cube, fact: tuple, lang: str, view: str) -> list[Any]:
     """One fact as the values of `header(cube, lang, view)`."""
     i = LANGS.index(lang)
-    *refs, value, codes = fact
-    out: list[Any] = []
-    for dim, ref in zip(cube.all_dims, refs, strict=True):
+    *refs, measure, value, codes = fact
+    out: list[Any] = [_annotated(value, codes) if view == "with_note_codes" else value]
+    if view == "raw_extended":
+        out.append(value)
+    for dim, ref in ((cube.measure, measure), *zip(cube.dims, refs, strict=True)):
         item = cube.value(dim, ref)
         out.append(item.label[i])
         if view == "raw_extended":
             out += [item.reference, item.sort if item.sort is not None else item.reference, item.parent]
-    if view == "with_note_codes":
-        return [*out, _annotated(value, codes)]
-    out.append(value)
-    if view == "raw_extended":
-        out.append(value)
-    return [*out, _notes(codes, lang)]
+    return out if view == "with_note_codes" else [*out, _notes(codes, lang)]
 
 
 def filters_doc(cube: Cube, lang: str) -> list[dict[str, Any]]:
@@ -194,7 +202,13 @@ def filters_doc(cube: Cube, lang: str) -> list[dict[str, Any]]:
     i = LANGS.index(lang)
     out = []
     for dim, name in zip(cube.all_dims, _display_names(cube, lang), strict=True):
-        nodes = {v.reference: {"reference": v.reference, "description": v.label[i]} for v in dim.values}
+        index = list(cube.all_dims).index(dim)
+        counts: dict[str, int] = {}
+        for fact in cube.facts:
+            counts[fact[index]] = counts.get(fact[index], 0) + 1
+        # `count` is a BIGINT, which node-postgres sends as a string (transformHierarchy L31)
+        nodes = {v.reference: {"reference": v.reference, "description": v.label[i],
+                               "count": str(counts.get(v.reference, 0))} for v in dim.values}
         roots = []
         for v in dim.values:
             if v.parent is not None and v.parent in nodes:
@@ -231,6 +245,11 @@ def _error(message: str, status: int = 400) -> tuple[int, dict[str, str], bytes]
     return _json(status, {"error": message})
 
 
+def _translated(key: str, lang: str, status: int) -> tuple[int, dict[str, str], bytes]:
+    """An error as the error handler sends it: the message in the request's language."""
+    return _error(ERRORS[key][LANGS.index(lang)] if key in ERRORS else f"errors.{key}", status)
+
+
 class StatsWalesSample:
     """The v2 routes over a set of cubes, one request at a time (thread-safe: state is only added)."""
 
@@ -247,12 +266,11 @@ class StatsWalesSample:
     def handle(self, method: str, seg: list[str], query: dict[str, str],
                body: bytes | None) -> tuple[int, dict[str, str], bytes] | None:
         cube = self.cube(seg[0]) if seg else None
+        # the data language is Welsh unless the request's language contains `en`
+        # (`src/services/consumer-view-v2.ts` L538)
+        lang = "en-gb" if "en" in query.get("lang", "en-gb").lower() else "cy-gb"
         if cube is None:
-            return _error("errors.no_dataset", 404) if seg and len(seg[0]) == 36 else None
-        lang = {"en": "en-gb", "en-gb": "en-gb", "cy": "cy-gb", "cy-gb": "cy-gb"}.get(
-            query.get("lang", "en-gb").lower())
-        if lang is None:
-            return _error("errors.invalid_language")
+            return _translated("no_dataset", lang, 404) if seg and len(seg[0]) == 36 else None
         match method, seg[1:]:
             case "GET", []:
                 return _json(200, metadata_doc(cube, self.published, self.updated))
@@ -266,8 +284,8 @@ class StatsWalesSample:
                 return self._data(cube, self._options({}), query, lang)
             case "GET", ["data", filter_id] if filter_id in self._queries:
                 return self._data(cube, self._queries[filter_id][1], query, lang)
-            case "GET", ["query" | "data", _]:
-                return _error("errors.filter_id_not_found", 404)
+            case "GET", ["query" | "data", _]:  # the stored query's lookup fails unwrapped
+                return _translated("unknown_error", lang, 404)
         return None
 
     @staticmethod
@@ -283,20 +301,25 @@ class StatsWalesSample:
             return _error("errors.invalid_json")
         if request["options"]["data_value_type"] not in VIEWS:
             return _error("errors.invalid_data_value_type")
+        if self._facts(cube, request) is None:  # an unknown filter column: the query cannot build
+            return _translated("unknown_error", "en-gb", 500)
         canonical = json.dumps(request, sort_keys=True, separators=(",", ":"))
         filter_id = hashlib.sha256((cube.dataset_id + canonical).encode()).hexdigest()[:12]
         self._queries[filter_id] = (cube.dataset_id, request)
         return _json(200, {"filterId": filter_id})
 
-    def _facts(self, cube: Cube, request: dict[str, Any]) -> list[tuple]:
-        """The facts a stored request keeps (`src/utils/consumer.ts` createBaseQuery)."""
+    def _facts(self, cube: Cube, request: dict[str, Any]) -> list[tuple] | None:
+        """The facts a stored request keeps (`src/utils/consumer.ts` createBaseQuery).
+
+        None when a filter names a column the cube does not have (the backend throws).
+        """
         options, facts = request["options"], cube.facts
         for item in request["filters"]:
             (column, wanted), = item.items()
             index = next((k for k, d in enumerate(cube.all_dims)
                           if column in ((d.fact,) if options["use_raw_column_names"] else d.name)), None)
             if index is None:
-                continue
+                return None
             dim = cube.all_dims[index]
             if not options["use_reference_values"]:
                 wanted = [v.reference for v in dim.values if v.label[0] in wanted or v.label[1] in wanted]
@@ -316,18 +339,21 @@ class StatsWalesSample:
               lang: str) -> tuple[int, dict[str, str], bytes]:
         fmt, view = query.get("format"), request["options"]["data_value_type"]
         if fmt not in ("json", "csv"):
-            return _error("errors.output_format_required" if fmt is None else "errors.format.invalid")
-        facts = self._facts(cube, request)
+            return _translated("output_format_required", lang, 400) if fmt is None else \
+                _error("Invalid value for format")
+        facts = self._facts(cube, request) or []
         size_text = query.get("page_size")
         if fmt == "csv" and size_text is None:
             page = facts
         else:
-            try:
+            try:  # `src/validators`: whole numbers from 1
                 number, size = int(query.get("page_number", 1)), int(size_text or DEFAULT_PAGE_SIZE)
             except ValueError:
-                return _error("errors.page_number_invalid")
-            if size > MAX_PAGE_SIZE:
-                return _error(f"page_size must not exceed {MAX_PAGE_SIZE}")
+                number = size = 0
+            if number < 1 or size < 1:
+                return _error(f"Invalid value for {'page_number' if number < 1 else 'page_size'}")
+            if fmt == "json" and size > MAX_PAGE_SIZE:  # the cap is for JSON only (parse-page-options.ts)
+                return _translated("unknown_error", lang, 400)
             pages = math.ceil(len(facts) / size)
             if pages > 0 and number > pages:
                 return _error(PAGE_TOO_HIGH[LANGS.index(lang)])
@@ -339,9 +365,9 @@ class StatsWalesSample:
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(cols)
             writer.writerows(["" if v is None else v for v in r] for r in rows)
+            body = out.getvalue().removesuffix("\n")  # fast-csv ends without a line break
             return 200, {"Content-Type": CSV_TYPE,
-                         "Content-Disposition": f"attachment;filename={cube.dataset_id}.csv"}, \
-                out.getvalue().encode()
+                         "Content-Disposition": f"attachment;filename={cube.dataset_id}.csv"}, body.encode()
         text = "[" + ",\n".join(json.dumps(dict(zip(cols, r, strict=True)), ensure_ascii=False)
                                 for r in rows) + "]"
         return 200, {"Content-Type": JSON_TYPE,
