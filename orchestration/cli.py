@@ -50,9 +50,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     print(f"Data Cymru refresh: mode={settings.mode}, home={settings.home}")
     if settings.mode == "snapshot":
         print(SAMPLE_NOTICE)
-    from orchestration.runner import refresh_selection, run_selection
+    from orchestration.runner import refresh
 
-    ok, outcomes, run_id = run_selection(refresh_selection(args.dataset or None), force=args.force)
+    done = refresh(args.dataset or None, force=args.force)
+    ok, outcomes = done.ok, done.outcomes
     rows = []
     for key in args.dataset or known:
         raw = outcomes.get(f"raw/{key}")
@@ -67,12 +68,21 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     print()
     print(_table(rows, ["dataset", "rows", "archive sha256", "status"]))
     print()
-    _print_releases(outcomes, ok)
-    print(f"\nDagster run {run_id}: {'succeeded' if ok else 'FAILED'}")
+    if done.rebuilt:
+        models = [k for k in done.rebuilt if not k.startswith("seeds/")]
+        print(f"dbt: {len(done.rebuilt)} asset(s) rebuilt ({len(models)} models), e.g. "
+              + "; ".join(f"{k} ({why})" for k, why in list(done.rebuilt.items())[:3]))
+    else:
+        print("dbt: nothing to rebuild, every model is up to date with its inputs and code "
+              "(refresh --force rebuilds)")
+    print()
+    _print_releases(outcomes, ok, done.blocked)
+    runs = ", ".join(done.run_ids)
+    print(f"\nDagster run(s) {runs}: {'succeeded' if ok else 'FAILED'}")
     return 0 if ok else 1
 
 
-def _print_releases(outcomes: dict, run_ok: bool) -> None:
+def _print_releases(outcomes: dict, run_ok: bool, blocked: dict[str, str] | None = None) -> None:
     """One screen: per mart its rows, headline figures and release; then gates by principle."""
     from orchestration.assets.gates import MARTS
     from sources.headlines import headlines
@@ -99,6 +109,8 @@ def _print_releases(outcomes: dict, run_ok: bool) -> None:
                         total[outcome] = total.get(outcome, 0) + n
             elif failure:
                 print(f"   NO RELEASE: {failure.error}")
+            elif mart in (blocked or {}):
+                print(f"   NO RELEASE: blocked, its source {blocked[mart]} failed to load (see above)")
             else:
                 latest = settings.releases / mart / "latest"
                 current = latest.read_text(encoding="utf-8").strip() if latest.exists() else "none"
@@ -117,6 +129,21 @@ def _print_releases(outcomes: dict, run_ok: bool) -> None:
                      ["principle", "passed", "warned", "failed"]))
 
 
+def _process_through_dagster(settings: Settings, target: Path) -> dict | None:
+    """`submit --process`: materialise the council returns asset, so Dagster records the change."""
+    from dagster import AssetSelection
+
+    from orchestration.assets.returns import RETURNS_KEY
+    from orchestration.runner import COMMAND_TAG, run_selection
+    from sources.returns import list_submissions
+
+    _ensure_dagster_home()
+    run_selection(AssetSelection.assets(RETURNS_KEY), tags={COMMAND_TAG: "submit"})
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        mine = [r for r in list_submissions(con) if r["file_name"] == target.name]
+    return mine[-1] if mine else None
+
+
 def cmd_publish(args: argparse.Namespace) -> int:
     """Re-run the gates of marts and publish them, without fetching or rebuilding."""
     from orchestration.assets.gates import MARTS
@@ -124,7 +151,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
     _ensure_dagster_home()
     marts = args.mart or list(MARTS)
-    ok, outcomes, run_id = run_selection(publish_selection(marts))
+    ok, outcomes, run_id = run_selection(publish_selection(marts), tags={"datacymru/command": "publish"})
     _print_releases(outcomes, ok)
     print(f"\nDagster run {run_id}: {'succeeded' if ok else 'FAILED'}")
     return 0 if ok else 1
@@ -200,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="rebuild the marts and re-run every gate even if no input changed")
     refresh.set_defaults(func=cmd_refresh)
 
-    add_commands(sub)  # submit, submissions
+    add_commands(sub, process_now=_process_through_dagster)  # submit, submissions
 
     publish = sub.add_parser("publish", help="re-run the gates of marts and publish releases")
     publish.add_argument("--mart", action="append", help="mart name (repeatable); default: all")

@@ -1,11 +1,14 @@
 """The Dagster code location. Kept small and lazy: nothing here opens the warehouse."""
 
+import sys
+from pathlib import Path
+
 from dagster import AssetSelection, Definitions, define_asset_job
 from dagster_dbt import DbtCliResource
 
 from orchestration.assets.dbt import dbt_models, dbt_project
 from orchestration.assets.gates import build_gate_assets
-from orchestration.assets.returns import council_return_job, council_returns
+from orchestration.assets.returns import council_returns, council_returns_job
 from orchestration.assets.sources import build_source_assets
 from orchestration.resources import DataCymru
 from orchestration.schedules import build_schedules
@@ -21,8 +24,12 @@ refresh_all = define_asset_job(
 defs = Definitions(
     assets=[*build_source_assets(catalogue()), council_returns, dbt_models, *publishers],
     asset_checks=mart_checks,
-    jobs=[refresh_all, council_return_job],
+    jobs=[refresh_all, council_returns_job],
     schedules=build_schedules(catalogue()),
     sensors=[council_intake_sensor],
-    resources={"datacymru": DataCymru(), "dbt": DbtCliResource(project_dir=dbt_project)},
+    resources={"datacymru": DataCymru(),
+               # dbt from the running interpreter's environment, so the code location loads from
+               # `.venv/bin/dagster` or `.venv/bin/datacymru` with nothing activated
+               "dbt": DbtCliResource(project_dir=dbt_project,
+                                     dbt_executable=str(Path(sys.executable).with_name("dbt")))},
 )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import subprocess
 from functools import cache
 from pathlib import Path
@@ -11,7 +9,6 @@ from pathlib import Path
 import duckdb
 
 REPO = Path(__file__).resolve().parents[1]
-FORCE_TAG = "datacymru/force"
 
 
 @cache
@@ -35,31 +32,3 @@ def data_versions(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     except duckdb.Error:
         return {}
     return dict(rows)
-
-
-def build_fingerprint(con: duckdb.DuckDBPyConnection, manifest: Path) -> str:
-    """Hash of everything a dbt build reads: raw data versions and the parsed project."""
-    digest = hashlib.sha256(json.dumps(data_versions(con), sort_keys=True).encode())
-    digest.update(hashlib.sha256(manifest.read_bytes()).digest())
-    return digest.hexdigest()
-
-
-def last_build(con: duckdb.DuckDBPyConnection) -> str | None:
-    """Fingerprint of the last successful full dbt build, if its marts still exist."""
-    try:
-        row = con.execute("SELECT fingerprint FROM audit.dbt_builds ORDER BY built_at DESC LIMIT 1"
-                          ).fetchone()
-        marts = con.execute("SELECT count(*) FROM information_schema.tables "
-                            "WHERE table_schema = 'marts'").fetchone()[0]
-    except duckdb.Error:
-        return None
-    return row[0] if row and marts else None
-
-
-def record_build(con: duckdb.DuckDBPyConnection, fingerprint: str, run_id: str) -> None:
-    """Append a successful full build (append-only, like the rest of the audit schema)."""
-    con.execute("CREATE SCHEMA IF NOT EXISTS audit")
-    con.execute("CREATE TABLE IF NOT EXISTS audit.dbt_builds (fingerprint VARCHAR, run_id VARCHAR, "
-                "built_at TIMESTAMPTZ DEFAULT now())")
-    con.execute("INSERT INTO audit.dbt_builds (fingerprint, run_id) VALUES (?, ?)",
-                [fingerprint, run_id])

@@ -1,13 +1,26 @@
-"""Run the refresh as a real Dagster run, in this process, and summarise it."""
+"""Run a refresh as real Dagster runs, in this process, and summarise them.
+
+A refresh is two runs. The first fetches and loads the sources (and takes in council returns).
+The second rebuilds what is stale by Dagster's own records (`orchestration/staleness.py`): the dbt
+models whose code or inputs changed, their gates and the releases of the marts among them. What
+depends on a source that failed to load is blocked, and only that: every other mart goes on.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dagster import AssetKey, AssetSelection, DagsterInstance, materialize
 
+from orchestration.assets.dbt import dbt_models
+from orchestration.assets.gates import MARTS, mart_key, release_key
+from orchestration.assets.returns import RETURNS_KEY
+from orchestration.assets.sources import archive_key, raw_key
 from orchestration.definitions import defs
-from orchestration.provenance import FORCE_TAG
+from orchestration.staleness import never_built, stale_reasons
+from sources.catalogue import catalogue
+
+COMMAND_TAG = "datacymru/command"
 
 
 @dataclass
@@ -18,44 +31,122 @@ class StepOutcome:
     error: str = ""
 
 
-def refresh_selection(dataset_keys: list[str] | None = None) -> AssetSelection:
-    """The named datasets and everything downstream of them (everything by default)."""
-    if dataset_keys:
-        return AssetSelection.assets(*[AssetKey(["archive", k]) for k in dataset_keys]).downstream()
-    return AssetSelection.all()  # every source, council returns, dbt, gates and releases
+@dataclass
+class RefreshOutcome:
+    """What a refresh did: per asset or step, what was rebuilt and why, what was blocked."""
+
+    ok: bool
+    outcomes: dict[str, StepOutcome] = field(default_factory=dict)
+    run_ids: list[str] = field(default_factory=list)
+    rebuilt: dict[str, str] = field(default_factory=dict)  # dbt asset -> why
+    blocked: dict[str, str] = field(default_factory=dict)  # mart -> failed source
+
+
+def _ancestors(keys: set[AssetKey]) -> set[AssetKey]:
+    graph = defs.resolve_asset_graph()
+    seen: set[AssetKey] = set()
+    todo = list(keys)
+    while todo:
+        for parent in graph.get(todo.pop()).parent_keys:
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return seen
+
+
+def _descendants(keys: set[AssetKey]) -> set[AssetKey]:
+    graph = defs.resolve_asset_graph()
+    seen: set[AssetKey] = set()
+    todo = list(keys)
+    while todo:
+        for child in graph.get(todo.pop()).child_keys:
+            if child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return seen
+
+
+def source_keys(dataset_keys: list[str] | None) -> set[AssetKey]:
+    """The archive and raw assets of the named datasets (all, and the council returns, by default)."""
+    keys = {k for d in (dataset_keys or catalogue()) for k in (archive_key(catalogue()[d]),
+                                                                raw_key(catalogue()[d]))}
+    return keys if dataset_keys else keys | {RETURNS_KEY}
+
+
+def refresh(dataset_keys: list[str] | None = None, *, force: bool = False,
+            instance: DagsterInstance | None = None, log_level: str = "WARNING") -> RefreshOutcome:
+    """Load the sources, then rebuild, check and release what their changes make stale."""
+    instance = instance or DagsterInstance.get()
+    tags = {COMMAND_TAG: "refresh", "datacymru/datasets": ",".join(dataset_keys or ["all"])}
+    dbt_keys = set(dbt_models.keys)
+    sources = source_keys(dataset_keys)
+    candidates = (_descendants(sources) | (dbt_keys if not dataset_keys else set())) & dbt_keys
+    # What the selection needs and a fresh home lacks (seeds, another dataset's raw table).
+    missing = never_built(instance, _ancestors(candidates) - candidates - sources)
+    candidates |= missing & dbt_keys
+    sources |= {k for k in missing - dbt_keys if k.path[0] in ("archive", "raw")}
+    sources |= _ancestors(sources) & never_built(instance, _ancestors(sources))
+    result = RefreshOutcome(ok=True)
+    _run(result, sorted(sources), instance, {**tags, "datacymru/phase": "sources"}, log_level)
+    failed = {k for k in sources
+              if k.path[0] in ("archive", "raw") and k.to_user_string() not in result.outcomes}
+    rebuild = ({k: "--force" for k in candidates} if force
+               else stale_reasons(instance, defs.resolve_asset_graph(), candidates))
+    for key in list(rebuild):
+        cause = next((f for f in sorted(failed) if f in _ancestors({key})), None)
+        if cause is not None:
+            del rebuild[key]
+            if key in {mart_key(m) for m in MARTS}:
+                result.blocked[key.path[-1]] = cause.to_user_string()
+    result.rebuilt = {k.to_user_string(): why for k, why in rebuild.items()}
+    marts = [m for m in MARTS if mart_key(m) in rebuild]
+    if rebuild:  # the checks of the selected assets (dbt tests, mart gates) come with them
+        selection = sorted(rebuild) + [release_key(m) for m in marts]
+        _run(result, selection, instance, {**tags, "datacymru/phase": "marts"}, log_level)
+    return result
 
 
 def publish_selection(marts: list[str]) -> AssetSelection:
     """The gates of the named marts and their publish assets, without rebuilding the marts."""
-    return (AssetSelection.checks_for_assets(*[AssetKey(["marts", m]) for m in marts])
-            | AssetSelection.assets(*[AssetKey(["release", m]) for m in marts]))
+    return (AssetSelection.checks_for_assets(*[mart_key(m) for m in marts])
+            | AssetSelection.assets(*[release_key(m) for m in marts]))
 
 
 def run_selection(selection: AssetSelection, instance: DagsterInstance | None = None,
-                  log_level: str = "WARNING", force: bool = False,
+                  log_level: str = "WARNING", tags: dict[str, str] | None = None,
                   ) -> tuple[bool, dict[str, StepOutcome], str]:
     """Materialise a selection as one real Dagster run, in this process.
 
     Returns (success, outcome per asset key or failed step, run id).
     """
+    result = RefreshOutcome(ok=True)
+    _run(result, selection, instance or DagsterInstance.get(), tags or {}, log_level)
+    return result.ok, result.outcomes, result.run_ids[-1]
+
+
+def _run(result: RefreshOutcome, selection: AssetSelection | list[AssetKey],
+         instance: DagsterInstance, tags: dict[str, str], log_level: str) -> None:
+    """One run of a selection (a list of assets brings their checks: dbt tests, mart gates)."""
+    if isinstance(selection, list):
+        selection = AssetSelection.assets(*selection)
     assets = list(defs.assets or []) + list(defs.asset_checks or [])
-    result = materialize(
-        assets, selection=selection, instance=instance or DagsterInstance.get(),
-        resources=defs.resources, raise_on_error=False,
-        tags={FORCE_TAG: "true"} if force else None,
+    done = materialize(
+        assets, selection=selection, instance=instance, resources=defs.resources,
+        raise_on_error=False, tags=tags,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
-    outcomes: dict[str, StepOutcome] = {}
-    for event in result.all_events:
+    result.ok = result.ok and done.success
+    result.run_ids.append(done.run_id)
+    for event in done.all_events:
         if event.is_step_materialization:
             mat = event.step_materialization_data.materialization
-            outcomes[mat.asset_key.to_user_string()] = StepOutcome(
+            result.outcomes[mat.asset_key.to_user_string()] = StepOutcome(
                 mat.asset_key.to_user_string(), True,
                 {k: getattr(v, "value", v) for k, v in mat.metadata.items()})
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             check = event.event_specific_data
             if not check.passed:
                 name = f"{check.asset_key.to_user_string()}:{check.check_name}"
-                outcomes[f"check:{name}"] = StepOutcome(
+                result.outcomes[f"check:{name}"] = StepOutcome(
                     name, False, {"severity": str(check.severity.value).lower()},
                     "blocking check failed" if check.severity.value == "ERROR" else "warning")
         elif event.is_step_failure:
@@ -63,5 +154,5 @@ def run_selection(selection: AssetSelection, instance: DagsterInstance | None = 
             while error is not None and error.cause is not None:
                 error = error.cause
             message = error.message.strip() if error else "failed"
-            outcomes[f"step:{event.step_key}"] = StepOutcome(event.step_key or "?", False, {}, message)
-    return result.success, outcomes, result.run_id
+            result.outcomes[f"step:{event.step_key}"] = StepOutcome(event.step_key or "?", False, {},
+                                                                    message)

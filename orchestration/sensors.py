@@ -2,17 +2,19 @@
 
 from dagster import RunRequest, SensorEvaluationContext, SkipReason, sensor
 
-from orchestration.assets.returns import council_return_job
+from orchestration.assets.returns import council_returns_job
 from sources.returns import next_intake_batch
 from sources.settings import Settings
 
 
-@sensor(job=council_return_job, minimum_interval_seconds=60,
-        description="Watches <home>/intake/ and runs one job per new council return.")
+@sensor(job=council_returns_job, minimum_interval_seconds=60,
+        description="Watches <home>/intake/ and materialises raw/council__returns when returns "
+                    "arrive; the marts that use them are then stale until the next refresh.")
 def council_intake_sensor(context: SensorEvaluationContext):
     files, cursor = next_intake_batch(Settings.from_env(), context.cursor)
     context.update_cursor(cursor)
     if not files:
         return SkipReason("no new council returns in the intake folder")
-    return [RunRequest(run_key=p.name, run_config={
-        "ops": {"process_council_return": {"config": {"file_name": p.name}}}}) for p in files]
+    names = sorted(p.name for p in files)
+    return RunRequest(run_key=",".join(names), tags={"datacymru/command": "intake",
+                                                     "datacymru/files": ",".join(names)[:200]})

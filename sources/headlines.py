@@ -22,11 +22,11 @@ QUERIES = {
         QUALIFY period = max(period) OVER (PARTITION BY indicator_id)
         ORDER BY indicator_id LIMIT 4""",
     "mart_deprivation_profile": """
-        SELECT 'WIMD ' || wimd_edition || ' ' || domain || ': most deprived 10% share highest in '
+        SELECT 'WIMD ' || wimd_edition || ', ' || domain_name_en || ': most deprived 10% share highest in '
                || arg_max(area_name_en, share_most_deprived_10pct) || ' ('
                || CAST(round(100 * max(share_most_deprived_10pct), 1) AS VARCHAR) || '%)'
         FROM marts.mart_deprivation_profile WHERE area_code <> 'W92000004'
-        GROUP BY wimd_edition, domain ORDER BY domain LIMIT 3""",
+        GROUP BY wimd_edition, domain, domain_name_en ORDER BY domain LIMIT 3""",
 }
 
 
@@ -36,6 +36,8 @@ def headlines(con: duckdb.DuckDBPyConnection, mart: str, sample: bool) -> list[s
         rows = con.execute(f"SELECT count(*) FROM marts.{mart}").fetchone()[0]
         lines = [f"{rows:,} rows" + (" (SAMPLE figures, not official statistics)" if sample else "")]
         lines += [r[0] for r in con.execute(QUERIES[mart]).fetchall() if r[0]]
+    except duckdb.CatalogException:
+        return ["not built yet in this home"]
     except duckdb.Error as exc:
         return [f"not available: {str(exc).splitlines()[0]}"]
     return lines

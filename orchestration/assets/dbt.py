@@ -22,14 +22,7 @@ from dagster_dbt import (
 )
 
 from orchestration.assets.sources import WRITER_POOL, progress
-from orchestration.provenance import (
-    FORCE_TAG,
-    build_fingerprint,
-    code_version,
-    data_versions,
-    last_build,
-    record_build,
-)
+from orchestration.provenance import code_version, data_versions
 from orchestration.resources import DataCymru
 from sources.gates.audit import append_checks
 from sources.gates.dbt_results import gate_results_from_dbt
@@ -73,16 +66,13 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, datacymru: D
     """`dbt build` of the selected models: seeds, models and their tests, streamed to the log."""
     settings = datacymru.settings()
     os.environ["DATA_CYMRU_HOME"] = str(settings.home)  # profiles.yml reads the warehouse from it
-    full = set(context.selected_asset_keys) == set(context.assets_def.keys)
-    with datacymru.connect() as con:
-        fingerprint = build_fingerprint(con, manifest_path())
-        previous = last_build(con)
-    force = context.run.tags.get(FORCE_TAG) == "true"
-    if full and not force and previous == fingerprint:
-        # Same raw data, same models: the marts and their gates would come out identical.
-        progress(context, "dbt build skipped: no input changed since the last successful build "
-                          "(refresh --force rebuilds)")
-        return
+    # What is selected is built: deciding what is stale is Dagster's (`orchestration/staleness.py`
+    # for `datacymru refresh`, the "stale" badge and automation conditions in the UI).
+    # A test runs when its models are selected or upstream of the selection ("buildable"): a
+    # rebuilt model keeps its tests against an unchanged seed, and a seed rebuilt for one model
+    # does not drag in the tests of models that were not built. (dagster-dbt still overrides
+    # this when checks are selected on their own.)
+    os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
     # dbt's artifacts (compiled SQL, run_results.json) are state: they live in the home, one
     # folder per run, so a failing test's compiled SQL can be found from the run id.
     target = settings.home / "dbt" / context.run.run_id
@@ -99,9 +89,6 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, datacymru: D
                       f"{len(results)} tests ({len(failed)} not passed)")
     errors = [r for r in run_results.get("results", [])
               if r["status"] == "error" and not r["unique_id"].startswith(("test.", "unit_test."))]
-    if not errors and full:
-        with datacymru.connect() as con:
-            record_build(con, fingerprint, context.run_id)
     if errors:
         raise RuntimeError("dbt build failed: " + "; ".join(
             f"{r['unique_id']}: {(r.get('message') or '').strip()[:300]}" for r in errors))

@@ -1,15 +1,18 @@
-"""Council returns: the raw table of accepted returns, and the intake sensor's job."""
+"""Council returns: the raw table of accepted returns, fed by the intake folder.
 
-import duckdb
+Every write to `raw.council__returns` is a materialisation of this asset (by `datacymru refresh`,
+by the intake sensor's job or by `datacymru submit --process`), and reports the returns in force
+as its data version, so Dagster knows when the marts that use them are stale.
+"""
+
 from dagster import (
     AssetExecutionContext,
     AssetKey,
-    Config,
+    AssetSelection,
+    DataVersion,
     MaterializeResult,
-    OpExecutionContext,
     asset,
-    job,
-    op,
+    define_asset_job,
 )
 
 from orchestration.assets.sources import WRITER_POOL, progress
@@ -19,7 +22,7 @@ from sources.returns import (
     SAMPLE_NOTICE,
     ensure_tables,
     load_sample_returns,
-    process_intake_file,
+    returns_version,
     scan_intake,
 )
 
@@ -27,44 +30,33 @@ RETURNS_KEY = AssetKey(["raw", "council__returns"])
 
 
 @asset(key=RETURNS_KEY, group_name="raw", kinds={"duckdb"}, pool=WRITER_POOL,
-       description="Accepted council returns (`raw.council__returns`): every file validated, "
-                   "archived and either loaded whole or quarantined with a bilingual feedback "
-                   "report. In snapshot mode the bundled SAMPLE returns are submitted; in live "
-                   "mode every file waiting in `<home>/intake/` is processed.")
+       description="Accepted council returns (`raw.council__returns`): every file waiting in "
+                   "`<home>/intake/` is validated, archived and either loaded whole or quarantined "
+                   "with a bilingual feedback report. In snapshot mode the bundled SAMPLE returns "
+                   "are submitted first, once per home (never again over a council's later file).")
 def council_returns(context: AssetExecutionContext, datacymru: DataCymru) -> MaterializeResult:
     settings = datacymru.settings()
     with datacymru.connect() as con:
         ensure_tables(con)
+        done = []
         if settings.mode == "snapshot":
             progress(context, f"council returns: {SAMPLE_NOTICE}")
-            done = load_sample_returns(settings, con)
-        else:
-            done = scan_intake(settings, con)
+            done += load_sample_returns(settings, con)
+        done += scan_intake(settings, con)
         rows = con.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchone()[0]
+        version = returns_version(con)
     statuses: dict[str, int] = {}
     for sub in done:
         statuses[sub.status] = statuses.get(sub.status, 0) + 1
+        context.log.info(f"{sub.file_name}: {sub.status} ({len(sub.errors)} error(s)); "
+                         f"feedback in {sub.feedback_dir}")
     progress(context, f"loaded   {RAW_TABLE}: {rows:,} rows; new submissions: "
                       + (", ".join(f"{n} {s}" for s, n in sorted(statuses.items())) or "none"))
-    return MaterializeResult(metadata={"dagster/row_count": rows, "table": RAW_TABLE,
+    return MaterializeResult(data_version=DataVersion(version),
+                             metadata={"dagster/row_count": rows, "table": RAW_TABLE,
                                        "new_submissions": len(done), **statuses})
 
 
-class IntakeFile(Config):
-    """A file name in `<home>/intake/` (a name only: never a path)."""
-
-    file_name: str
-
-
-@op(pool=WRITER_POOL)
-def process_council_return(context: OpExecutionContext, config: IntakeFile, datacymru: DataCymru):
-    settings = datacymru.settings()
-    with duckdb.connect(str(settings.warehouse)) as con:
-        done = process_intake_file(settings.intake / config.file_name, settings, con)
-    context.log.info(f"{done.file_name}: {done.status} ({len(done.errors)} error(s)); "
-                     f"feedback in {done.feedback_dir}")
-
-
-@job(description="Process one council return dropped into the intake folder.")
-def council_return_job():
-    process_council_return()
+council_returns_job = define_asset_job(
+    "council_returns_intake", selection=AssetSelection.assets(RETURNS_KEY),
+    description="Take in every council return waiting in the intake folder.")

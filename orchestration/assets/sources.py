@@ -5,6 +5,7 @@ from dagster import (
     AssetKey,
     AssetsDefinition,
     AssetSpec,
+    DataVersion,
     MaterializeResult,
     MetadataValue,
     multi_asset,
@@ -64,7 +65,8 @@ def build_archive_asset(dataset: Dataset) -> AssetsDefinition:
         first = fetch.data_parts[0]
         return MaterializeResult(
             asset_key=archive_key(dataset),
-            data_version=None,
+            # the hash of the archived bytes in order: what changed upstream, as Dagster tracks it
+            data_version=DataVersion(fetch.data_version),
             metadata={
                 "mode": settings.mode,
                 "data_version": fetch.data_version,
@@ -108,6 +110,7 @@ def build_raw_asset(dataset: Dataset) -> AssetsDefinition:
         first = fetch.data_parts[0]
         return MaterializeResult(
             asset_key=raw_key(dataset),
+            data_version=DataVersion(result.data_version),
             metadata={
                 "dagster/row_count": result.rows,
                 "table": dataset.raw_table,

@@ -12,6 +12,7 @@ Public functions (plain Python, no Dagster):
 - `scan_intake(settings, con)`: process every waiting file.
 - `process_file(path, settings, submitting_council, con)`: archive, validate, load or quarantine.
 - `list_submissions(con, council=None)`: every submission and its current status.
+- `returns_version(con)`: a hash of the returns in force (the raw table's data version).
 - `load_sample_returns(settings, con)`: run the bundled SAMPLE returns through the intake.
 """
 
@@ -28,12 +29,12 @@ from sources.returns.folder import (
 from sources.returns.intake import process_file
 from sources.returns.problems import Problem
 from sources.returns.samples import SAMPLE_NOTICE, load_sample_returns, sample_files
-from sources.returns.store import RAW_TABLE, ensure_tables, list_submissions
+from sources.returns.store import RAW_TABLE, ensure_tables, list_submissions, returns_version
 from sources.returns.submission import Submission
 
 __all__ = [
     "RAW_TABLE", "SAMPLE_NOTICE", "Problem", "ReturnsConfig", "SubmitError", "Submission",
     "council_from_name", "ensure_tables", "list_submissions", "load_sample_returns",
-    "new_intake_files", "next_intake_batch", "process_file", "process_intake_file", "sample_files",
-    "scan_intake", "submit",
+    "new_intake_files", "next_intake_batch", "process_file", "process_intake_file", "returns_version",
+    "sample_files", "scan_intake", "submit",
 ]

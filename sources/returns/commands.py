@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -36,11 +37,22 @@ def cmd_submit(args: argparse.Namespace) -> int:
         print("it will be processed by the intake sensor; `datacymru submissions` shows the outcome")
         return 0
     settings.home.mkdir(parents=True, exist_ok=True)
+    done = args.process_now(settings, target)
+    if done is None:
+        print(f"{target.name} was not processed; `datacymru submissions` shows what happened",
+              file=sys.stderr)
+        return 1
+    print(f"{done['file_name']}: {done['status']} ({done['errors']} error(s), {done['warnings']} "
+          f"warning(s)); report in {done['feedback_path']}")
+    return 1 if done["status"] == "quarantined" else 0
+
+
+def process_directly(settings: Settings, target: Path) -> dict | None:
+    """Process one intake file here and now, outside any orchestrator; its submission row."""
     with duckdb.connect(str(settings.warehouse)) as con:
         done = process_intake_file(target, settings, con)
-    print(f"{done.file_name}: {done.status} ({len(done.errors)} error(s), {len(done.warnings)} "
-          f"warning(s)); report in {done.feedback_dir}")
-    return 1 if done.status == "quarantined" else 0
+        rows = [r for r in list_submissions(con) if r["submission_id"] == done.submission_id]
+    return rows[0] if rows else None
 
 
 def _table(rows: list[dict]) -> str:
@@ -66,13 +78,18 @@ def cmd_submissions(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Register `submit` and `submissions` on the `datacymru` sub-command parser."""
+def add_commands(subparsers: argparse._SubParsersAction,
+                 process_now: Callable[[Settings, Path], dict | None] = process_directly) -> None:
+    """Register `submit` and `submissions` on the `datacymru` sub-command parser.
+
+    `process_now(settings, file)` processes a submitted file for `--process` and returns its
+    submission row; the platform's CLI passes one that runs the returns asset through Dagster.
+    """
     parser = subparsers.add_parser("submit", help="copy a council return into the intake folder")
     parser.add_argument("file", help="the return, .csv or .xlsx")
     parser.add_argument("--council", required=True, metavar="GSS_CODE", help="submitting council, W06…")
     parser.add_argument("--process", action="store_true", help="process the intake now, not via the sensor")
-    parser.set_defaults(func=cmd_submit)
+    parser.set_defaults(func=cmd_submit, process_now=process_now)
     parser = subparsers.add_parser("submissions", help="list council returns and their status")
     parser.add_argument("--council", metavar="GSS_CODE", help="only this council")
     parser.add_argument("--format", choices=("table", "json"), default="table")

@@ -28,15 +28,16 @@ def sample_files(directory: Path = SAMPLE_DIR) -> list[Path]:
 def load_sample_returns(settings: Settings, con: duckdb.DuckDBPyConnection,
                         config: ReturnsConfig | None = None,
                         directory: Path = SAMPLE_DIR) -> list[Submission]:
-    """Submit every sample return not yet received, as its council; returns the new submissions.
+    """Submit every sample return never received before, as its council; returns the new ones.
 
-    Files already received unchanged are skipped without an audit row, so a refresh can call
-    this every time.
+    A sample file received once is never submitted again, even after a council's later return
+    superseded it: re-sending it would silently revert the council's newer figures. So a refresh
+    can call this every time.
     """
     store.ensure_tables(con)
     done = []
     for path in sample_files(directory):
         council = _SAMPLE_NAME.fullmatch(path.name).group(1)
-        if store.find_duplicate(con, sha256_of(path), council, path.suffix[1:]) is None:
+        if not store.ever_received(con, sha256_of(path), council, path.suffix[1:]):
             done.append(process_file(path, settings, council, con, config=config))
     return done

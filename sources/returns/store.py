@@ -8,6 +8,7 @@ status (an accepted return later replaced becomes `superseded`) is derived in th
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -77,6 +78,24 @@ def find_duplicate(con: duckdb.DuckDBPyConnection, sha256: str, submitted_by: st
         "AND status IN ('accepted', 'quarantined') ORDER BY received_at LIMIT 1",
         [sha256, file_format, submitted_by, sheet]))
     return rows[0] if rows else None
+
+
+def ever_received(con: duckdb.DuckDBPyConnection, sha256: str, submitted_by: str | None,
+                  file_format: str) -> bool:
+    """Whether these bytes were ever received from this submitter, whatever became of them."""
+    return con.execute(
+        "SELECT count(*) FROM audit.submissions WHERE archive_sha256 = ? AND file_format = ? "
+        "AND submitted_by IS NOT DISTINCT FROM ?", [sha256, file_format, submitted_by]).fetchone()[0] > 0
+
+
+def returns_version(con: duckdb.DuckDBPyConnection) -> str:
+    """One hash for the returns in force: which accepted, not superseded submission holds what.
+
+    It changes exactly when `raw.council__returns` does, so it is the table's data version.
+    """
+    rows = con.execute("SELECT submission_id, archive_sha256 FROM audit.submission_status "
+                       "WHERE status = 'accepted' ORDER BY submission_id").fetchall()
+    return hashlib.sha256("\n".join(f"{sid}:{sha}" for sid, sha in rows).encode()).hexdigest()
 
 
 def current_accepted(con: duckdb.DuckDBPyConnection, council: str, collection: str) -> str | None:

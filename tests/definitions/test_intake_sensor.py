@@ -1,4 +1,4 @@
-"""The intake sensor asks for one run per new council return, and never twice for the same file."""
+"""The intake sensor asks for a run of the council returns asset, and never twice for the same file."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ def test_new_return_gives_one_run_request(tmp_path, monkeypatch):
         shutil.copy(SAMPLE, tmp_path / "intake" / "W06000001__return.csv")
         context = build_sensor_context(instance=instance)
         requests = council_intake_sensor(context)
-        assert [type(r) for r in requests] == [RunRequest]
-        assert requests[0].run_config["ops"]["process_council_return"]["config"]["file_name"] == \
-            "W06000001__return.csv"
+        assert isinstance(requests, RunRequest)
+        assert requests.run_key == "W06000001__return.csv"
+        assert requests.tags["datacymru/files"] == "W06000001__return.csv"
         again = council_intake_sensor(build_sensor_context(instance=instance, cursor=context.cursor))
         assert not isinstance(again, list), "the same file is not requested twice"

@@ -1,7 +1,7 @@
 """A loopback imitation of the StatsWales v2 public API, built from the backend's source.
 
-Evidence: Marvell-Consulting/statswales-backend commit 25ea7888 (``src`` extracted at
-/tmp/swb/src); each rule cites its file and line in rules.py, api.py, dto.py and wire.py. Nothing
+Evidence: Marvell-Consulting/statswales-backend commit 25ea7888 (paths relative
+to its ``src``); each rule cites its file and line in rules.py, api.py, dto.py and wire.py. Nothing
 is imported from the project's client (``sources/``).
 
     with serve(build_wimd_cube(n_lsoas=44)) as api:

@@ -1,6 +1,6 @@
 """The published cube a test serves, plus the backend's fixed texts, as plain dataclasses.
 
-Evidence: Marvell-Consulting/statswales-backend commit 25ea7888, extracted at /tmp/swb/src. Every
+Evidence: Marvell-Consulting/statswales-backend commit 25ea7888. Every
 path below (``services/…``, ``resources/…``) is relative to that ``src`` folder. Nothing here is taken
 from the project's own client (``sources/``).
 """

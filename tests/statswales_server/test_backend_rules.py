@@ -1,6 +1,6 @@
 """Pins the StatsWales double to wire-formats.md and the backend source (statswales-backend 25ea7888).
 
-Backend paths are relative to its ``src``; "wf" is /work/shared/reference/wire-formats.md.
+Backend paths are relative to its ``src``; "wf" is reference/wire-formats.md.
 """
 
 from __future__ import annotations

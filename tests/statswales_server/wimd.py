@@ -1,6 +1,6 @@
 """A WIMD-2025-like cube: ranks, deciles and quintiles of every LSOA in each domain.
 
-Facts from /work/shared/reference/wire-formats.md ("Real dimension names…"): the title, the English
+Facts from reference/wire-formats.md ("Real dimension names…"): the title, the English
 dimension names `Area code`, `Area name`, `Domain`, several measures per LSOA and domain in
 `Data description` (Rank, Decile, Quintile), published ranks that can tie, and domain references
 that are the API's own. Everything Welsh below, and every reference code, is invented for tests

@@ -1,0 +1,107 @@
+"""What changed, and what must rebuild, as Dagster records it (end to end, in temporary homes).
+
+A refresh loads the sources, then rebuilds only what is stale by Dagster's own data versions and
+code versions: nothing when nothing changed; the performance framework when a council's return
+changed; only the marts of the sources that loaded when one fails.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orchestration.staleness import stale_reasons
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "sources" / "sample_returns" / "2024-25" / "SAMPLE_W06000001_2024-25.csv"
+
+
+@pytest.fixture
+def home_copy(refreshed, tmp_path: Path) -> Path:
+    """A copy of the snapshot-refreshed home (warehouse, archive, releases, Dagster history)."""
+    home, _ = refreshed
+    copy = tmp_path / "home"
+    shutil.copytree(home, copy, symlinks=True)
+    return copy
+
+
+def latest(home: Path, mart: str) -> str:
+    return (home / "data" / "releases" / mart / "latest").read_text().strip()
+
+
+def test_a_resubmitted_return_reaches_the_mart_and_is_never_reverted(cli, home_copy, tmp_path, warehouse):
+    newer = tmp_path / "W06000001_2024-25_v2.csv"
+    text = SAMPLE.read_text(encoding="utf-8")
+    newer.write_text(text.replace("W06000001,PAM/001,2024-25,9.6,88789,9224",
+                                  "W06000001,PAM/001,2024-25,8.0,73792,9224"), encoding="utf-8")
+    submitted = cli(home_copy, "submit", str(newer), "--council", "W06000001", "--process")
+    assert submitted.returncode == 0, submitted.stdout[-3000:] + submitted.stderr[-3000:]
+    assert "accepted" in submitted.stdout
+    release_before = latest(home_copy, "mart_performance_framework")
+
+    done = cli(home_copy, "refresh")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "raw/council__returns changed" in done.stdout or "mart_performance_framework" in done.stdout
+    release = latest(home_copy, "mart_performance_framework")
+    assert release != release_before
+    meta = json.loads((home_copy / "data" / "releases" / "mart_performance_framework" / release
+                       / "metadata.json").read_text(encoding="utf-8"))
+    assert json.dumps(meta).count("PAM/001") >= 1  # the revision is flagged in the release
+    query = ("SELECT value FROM marts.mart_performance_framework WHERE measure_id = 'PAM/001' "
+             "AND area_code = 'W06000001' AND period = '2024-25'")
+    with warehouse(home_copy) as con:
+        assert con.execute(query).fetchone()[0] == 8.0
+
+    again = cli(home_copy, "refresh")  # snapshot mode never re-sends the older sample return
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "new submissions: none" in again.stdout
+    with warehouse(home_copy) as con:
+        assert con.execute(query).fetchone()[0] == 8.0
+
+
+def test_one_dataset_on_a_fresh_home_builds_what_it_needs(cli, tmp_path, warehouse):
+    done = cli(tmp_path, "refresh", "--dataset", "statswales__wimd_2025")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert latest(tmp_path, "mart_deprivation_profile").startswith("R")
+    with warehouse(tmp_path) as con:
+        assert con.execute("SELECT count(*) FROM seeds.dim_local_authority").fetchone()[0] == 23
+
+
+def test_a_failing_dataset_blocks_only_the_marts_that_use_it(cli, tmp_path):
+    snapshot = tmp_path / "snapshot"
+    shutil.copytree(REPO / "sources" / "snapshots", snapshot)
+    (snapshot / "nomis__ashe_pay" / "index.json").write_text("{}", encoding="utf-8")  # nothing recorded
+    done = cli(tmp_path / "home", "refresh", extra_env={"DATA_CYMRU_SNAPSHOT_DIR": str(snapshot)})
+    assert done.returncode == 1
+    out = done.stdout
+    assert "nomis__ashe_pay" in out and "FAILED" in out
+    assert "blocked, its source" in out and "nomis__ashe_pay" in out.split("== mart_wellbeing_indicators")[1]
+    for mart in ("mart_performance_framework", "mart_deprivation_profile"):
+        assert latest(tmp_path / "home", mart).startswith("R"), mart
+    assert not (tmp_path / "home" / "data" / "releases" / "mart_wellbeing_indicators" / "latest").exists()
+
+
+def test_stale_reasons_come_from_dagster_records(refreshed):
+    from dagster import DagsterInstance
+
+    from orchestration.assets.dbt import dbt_models
+    from orchestration.definitions import defs
+
+    home, _ = refreshed
+    with DagsterInstance.from_config(str(home / "dagster")) as instance:
+        assert stale_reasons(instance, defs.resolve_asset_graph(), dbt_models.keys) == {}
+
+
+def test_the_code_location_loads_outside_uv_run(tmp_path):
+    """`.venv/bin/dagster` with nothing activated: dbt is found beside the interpreter."""
+    (tmp_path / "dagster").mkdir()
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "DAGSTER_HOME": str(tmp_path / "dagster")}
+    done = subprocess.run([str(Path(sys.executable).with_name("dagster")), "definitions", "validate",
+                           "-m", "orchestration.definitions"], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
