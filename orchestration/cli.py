@@ -131,14 +131,12 @@ def _print_releases(outcomes: dict, run_ok: bool, blocked: dict[str, str] | None
 
 def _process_through_dagster(settings: Settings, target: Path) -> dict | None:
     """`submit --process`: materialise the council returns asset, so Dagster records the change."""
-    from dagster import AssetSelection
-
     from orchestration.assets.returns import RETURNS_KEY
-    from orchestration.runner import COMMAND_TAG, run_selection
+    from orchestration.runner import COMMAND_TAG, run_assets
     from sources.returns import list_submissions
 
     _ensure_dagster_home()
-    run_selection(AssetSelection.assets(RETURNS_KEY), tags={COMMAND_TAG: "submit"})
+    run_assets([RETURNS_KEY], tags={COMMAND_TAG: "submit"})
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         mine = [r for r in list_submissions(con) if r["file_name"] == target.name]
     return mine[-1] if mine else None
@@ -147,11 +145,11 @@ def _process_through_dagster(settings: Settings, target: Path) -> dict | None:
 def cmd_publish(args: argparse.Namespace) -> int:
     """Re-run the gates of marts and publish them, without fetching or rebuilding."""
     from orchestration.assets.gates import MARTS
-    from orchestration.runner import publish_selection, run_selection
+    from orchestration.runner import publish
 
     _ensure_dagster_home()
     marts = args.mart or list(MARTS)
-    ok, outcomes, run_id = run_selection(publish_selection(marts), tags={"datacymru/command": "publish"})
+    ok, outcomes, run_id = publish(marts)
     _print_releases(outcomes, ok)
     print(f"\nDagster run {run_id}: {'succeeded' if ok else 'FAILED'}")
     return 0 if ok else 1

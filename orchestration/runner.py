@@ -8,9 +8,10 @@ depends on a source that failed to load is blocked, and only that: every other m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from dagster import AssetKey, AssetSelection, DagsterInstance, materialize
+from dagster import AssetKey, DagsterInstance
 
 from orchestration.assets.dbt import dbt_models
 from orchestration.assets.gates import MARTS, mart_key, release_key
@@ -21,6 +22,7 @@ from orchestration.staleness import never_built, stale_reasons
 from sources.catalogue import catalogue
 
 COMMAND_TAG = "datacymru/command"
+REFRESH_JOB = "refresh_all"
 
 
 @dataclass
@@ -106,34 +108,38 @@ def refresh(dataset_keys: list[str] | None = None, *, force: bool = False,
     return result
 
 
-def publish_selection(marts: list[str]) -> AssetSelection:
-    """The gates of the named marts and their publish assets, without rebuilding the marts."""
-    return (AssetSelection.checks_for_assets(*[mart_key(m) for m in marts])
-            | AssetSelection.assets(*[release_key(m) for m in marts]))
-
-
-def run_selection(selection: AssetSelection, instance: DagsterInstance | None = None,
-                  log_level: str = "WARNING", tags: dict[str, str] | None = None,
-                  ) -> tuple[bool, dict[str, StepOutcome], str]:
-    """Materialise a selection as one real Dagster run, in this process.
+def run_assets(keys: list[AssetKey], *, checks_of: Sequence[AssetKey] = (),
+               instance: DagsterInstance | None = None, tags: dict[str, str] | None = None,
+               log_level: str = "WARNING") -> tuple[bool, dict[str, StepOutcome], str]:
+    """Materialise `keys` (with their checks, and the checks of `checks_of`) as one named run.
 
     Returns (success, outcome per asset key or failed step, run id).
     """
     result = RefreshOutcome(ok=True)
-    _run(result, selection, instance or DagsterInstance.get(), tags or {}, log_level)
+    _run(result, keys, instance or DagsterInstance.get(), tags or {}, log_level, checks_of)
     return result.ok, result.outcomes, result.run_ids[-1]
 
 
-def _run(result: RefreshOutcome, selection: AssetSelection | list[AssetKey],
-         instance: DagsterInstance, tags: dict[str, str], log_level: str) -> None:
-    """One run of a selection (a list of assets brings their checks: dbt tests, mart gates)."""
-    if isinstance(selection, list):
-        selection = AssetSelection.assets(*selection)
-    assets = list(defs.assets or []) + list(defs.asset_checks or [])
-    done = materialize(
-        assets, selection=selection, instance=instance, resources=defs.resources,
-        raise_on_error=False, tags=tags,
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
+def publish(marts: list[str], instance: DagsterInstance | None = None,
+            ) -> tuple[bool, dict[str, StepOutcome], str]:
+    """The gates of the named marts and their releases, without rebuilding the marts."""
+    return run_assets([release_key(m) for m in marts], checks_of=[mart_key(m) for m in marts],
+                      instance=instance, tags={COMMAND_TAG: "publish"})
+
+
+def _run(result: RefreshOutcome, keys: list[AssetKey], instance: DagsterInstance,
+         tags: dict[str, str], log_level: str, checks_of: Sequence[AssetKey] = ()) -> None:
+    """One run of the `refresh_all` job (so the runs page names it), subset to `keys`.
+
+    It brings the checks of `keys` and of `checks_of`: dbt tests, mart gates, release checks.
+    """
+    graph = defs.resolve_asset_graph()
+    checks = {check for key in [*keys, *checks_of] for check in graph.get(key).check_keys}
+    job = defs.get_job_def(REFRESH_JOB).get_subset(asset_selection=set(keys),
+                                                   asset_check_selection=checks)
+    done = job.execute_in_process(
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        instance=instance, raise_on_error=False, tags=tags)
     result.ok = result.ok and done.success
     result.run_ids.append(done.run_id)
     for event in done.all_events:
