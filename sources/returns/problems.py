@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
 
-WARNINGS = frozenset({"unknown_column", "windows_1252_encoding"})
+WARNINGS = frozenset({"unknown_column", "windows_1252_encoding", "missing_measure"})
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "unsupported_file_type": (
@@ -61,6 +61,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "duplicate_column": (
         "Column '{column}' appears more than once in the header row.",
         "Mae'r golofn '{column}' yn ymddangos fwy nag unwaith yn y rhes pennawd."),
+    "missing_measure": (
+        "The return has no row for {measure} ({title_en}); the performance framework cannot be "
+        "published without it. Add the figure, or a marker such as [x] with a note saying why it "
+        "cannot be given.",
+        "Nid oes rhes ar gyfer {measure} ({title_cy}) yn y ffurflen; ni ellir cyhoeddi'r fframwaith "
+        "perfformiad hebddi. Ychwanegwch y ffigur, neu farciwr fel [x] gyda nodyn yn esbonio pam na "
+        "ellir ei roi."),
     "unknown_column": (
         "Column '{column}' is not part of the template and was ignored.",
         "Nid yw'r golofn '{column}' yn rhan o'r templed ac fe'i hanwybyddwyd."),

@@ -95,6 +95,7 @@ def validate(table: Table, submitting_council: str | None,
         problems.append(make("empty_file.no_rows", table.file, sheet=table.sheet))
         return result
     first_seen: dict[tuple[str, str, str], int] = {}
+    measures_seen: set[str] = set()
     for number, cells in table.rows:
         row = RowCheck(table, number, cells, columns)
         code = _council(row, council)
@@ -103,6 +104,8 @@ def validate(table: Table, submitting_council: str | None,
         value, marker = _value_and_marker(row)
         numerator, denominator = _ratio(row, measure, value, marker)
         _range(row, measure, value)
+        if measure is not None:
+            measures_seen.add(measure.id)
         key = (code, measure.id if measure else None, period)
         if None not in key:
             if key in first_seen:
@@ -114,6 +117,12 @@ def validate(table: Table, submitting_council: str | None,
         if not row.problems and code and measure and period:
             result.rows.append(ReturnRow(number, code, measure.id, period, value, numerator,
                                          denominator, marker, row.text("note")))
+    # A measure without a row would block the release at the councils-complete gate: say so now,
+    # to the council, rather than after publication fails.
+    for measure_id in sorted(set(MEASURES) - measures_seen):
+        missing = MEASURES[measure_id]
+        problems.append(make("missing_measure", table.file, sheet=table.sheet, measure=measure_id,
+                             title_en=missing.title_en, title_cy=missing.title_cy))
     return result
 
 

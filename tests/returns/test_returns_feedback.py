@@ -43,7 +43,8 @@ def test_problems_are_recorded_in_the_audit_trail(settings, con, config):
                        [submission.submission_id]).fetchall()
     assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
         (p.check, p.row, p.column, p.cell)
-        for p in sorted(submission.problems, key=lambda p: (p.row, p.cell))]
+        # as the warehouse orders them: rows first, file-wide problems (no row) last
+        for p in sorted(submission.problems, key=lambda p: (p.row is None, p.row or 0, p.cell or ""))]
     assert all(r[4] and r[5] for r in rows)
     feedback = con.execute("SELECT feedback_path FROM audit.submissions").fetchone()[0]
     assert feedback == f"quarantine/{submission.submission_id}"

@@ -75,7 +75,7 @@ def test_every_fixture_is_listed_and_every_check_has_a_fail_fixture():
     assert {p.name for p in (FIXTURES / "fail").iterdir()} == set(FAIL)
     assert {p.name for p in (FIXTURES / "pass").iterdir()} == set(PASS)
     tripped = {p.name.split(".")[0] for p in (FIXTURES / "fail").iterdir()} - {"all_at_once"}
-    warnings = {"unknown_column", "windows_1252_encoding"}
+    warnings = {"unknown_column", "windows_1252_encoding", "missing_measure"}
     # file_too_large needs a file over the limit: it is exercised in test_returns_safety.
     assert tripped == check_ids() - warnings - {"file_too_large"}
 
@@ -200,3 +200,16 @@ def test_a_quote_left_open_is_reported_not_swallowed(tmp_path, settings, con, co
     submission = process_file(path, settings, CARDIFF, con, config=config)
     assert [p.check for p in submission.errors] == ["unreadable_file"]
     assert "row 6" in submission.errors[0].message_en
+
+
+def test_a_return_without_a_measure_is_accepted_and_the_council_is_told(tmp_path, settings, con, config):
+    lines = (FIXTURES / "pass" / "good.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    partial = tmp_path / "no_pam043.csv"
+    partial.write_text("".join(line for line in lines if ",PAM/043," not in line), encoding="utf-8")
+    submission = process_file(partial, settings, CARDIFF, con, config=config)
+    assert submission.status == "accepted" and submission.rows_loaded == 4
+    (warning,) = submission.warnings
+    assert warning.check == "missing_measure"
+    assert "PAM/043" in warning.message_en and "PAM/043" in warning.message_cy
+    assert "Residual household waste" in warning.message_en and "Gwastraff gweddilliol" in warning.message_cy
+    assert "missing_measure" in (submission.feedback_dir / "feedback.csv").read_text(encoding="utf-8-sig")
