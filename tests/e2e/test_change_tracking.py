@@ -105,3 +105,19 @@ def test_the_code_location_loads_outside_uv_run(tmp_path):
                            "-m", "orchestration.definitions"], cwd=REPO, env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_materialising_a_subset_through_dagster_rebuilds_it_without_tags(home_copy, monkeypatch):
+    """What the UI does: materialise one mart. It is rebuilt (and gated), no tag needed."""
+    from dagster import AssetKey, DagsterInstance
+
+    from orchestration.runner import run_assets
+
+    monkeypatch.setenv("DATA_CYMRU_HOME", str(home_copy / "data"))
+    monkeypatch.setenv("DATA_CYMRU_MODE", "snapshot")
+    mart = AssetKey(["marts", "mart_deprivation_profile"])
+    with DagsterInstance.from_config(str(home_copy / "dagster")) as instance:
+        before = instance.get_latest_materialization_event(mart).run_id
+        ok, outcomes, run_id = run_assets([mart], instance=instance)
+        assert ok and "marts/mart_deprivation_profile" in outcomes
+        assert instance.get_latest_materialization_event(mart).run_id == run_id != before
