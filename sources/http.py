@@ -273,8 +273,8 @@ class PoliteClient:
     ) -> Download:
         """Send a request (with retries) and stream its body to a temporary file.
 
-        `accept_status(status, body_head)` may accept a non-2xx answer (such as StatsWales'
-        `page_number_too_high`) so the caller can decide what it means; anything else that is
+        `accept_status(status, body_head)` may accept a non-2xx answer (such as StatsWales' 400
+        past the last page) so the caller can decide what it means; anything else that is
         not 2xx or 304 raises `FetchError`. `expect_type` treats a 2xx answer of another
         Content-Type as a transient failure (Nomis answers throttled calls with an HTML page).
         """
