@@ -135,7 +135,7 @@ def _run(result: RefreshOutcome, keys: list[AssetKey], instance: DagsterInstance
     """
     graph = defs.resolve_asset_graph()
     checks = {check for key in [*keys, *checks_of] for check in graph.get(key).check_keys}
-    job = defs.get_job_def(REFRESH_JOB).get_subset(asset_selection=set(keys),
+    job = defs.resolve_job_def(REFRESH_JOB).get_subset(asset_selection=set(keys),
                                                    asset_check_selection=checks)
     done = job.execute_in_process(
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},

@@ -82,7 +82,7 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, datacymru: D
     manifest = json.loads(manifest_path().read_text(encoding="utf-8"))
     results = gate_results_from_dbt(run_results, manifest, TRANSLATOR)
     with datacymru.connect() as con:
-        append_checks(con, results, run_id=context.run_id, code_version=code_version(),
+        append_checks(con, results, run_id=context.run.run_id, code_version=code_version(),
                       data_versions=data_versions(con))
     failed = [r for r in results if not r.passed]
     progress(context, f"dbt build: {len(run_results.get('results', []))} nodes, "
