@@ -44,28 +44,26 @@ class RefreshOutcome:
     blocked: dict[str, str] = field(default_factory=dict)  # mart -> failed source
 
 
-def _ancestors(keys: set[AssetKey]) -> set[AssetKey]:
+def _reach(keys: set[AssetKey], upward: bool) -> set[AssetKey]:
+    """Every asset above (`upward`) or below `keys` in the asset graph, `keys` excluded."""
     graph = defs.resolve_asset_graph()
     seen: set[AssetKey] = set()
     todo = list(keys)
     while todo:
-        for parent in graph.get(todo.pop()).parent_keys:
-            if parent not in seen:
-                seen.add(parent)
-                todo.append(parent)
+        node = graph.get(todo.pop())
+        for key in node.parent_keys if upward else node.child_keys:
+            if key not in seen:
+                seen.add(key)
+                todo.append(key)
     return seen
+
+
+def _ancestors(keys: set[AssetKey]) -> set[AssetKey]:
+    return _reach(keys, upward=True)
 
 
 def _descendants(keys: set[AssetKey]) -> set[AssetKey]:
-    graph = defs.resolve_asset_graph()
-    seen: set[AssetKey] = set()
-    todo = list(keys)
-    while todo:
-        for child in graph.get(todo.pop()).child_keys:
-            if child not in seen:
-                seen.add(child)
-                todo.append(child)
-    return seen
+    return _reach(keys, upward=False)
 
 
 def source_keys(dataset_keys: list[str] | None) -> set[AssetKey]:

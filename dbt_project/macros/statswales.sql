@@ -71,3 +71,15 @@ coded as (
         _lang,
         {{ provenance_columns() }}
 {%- endmacro %}
+
+
+{#- The closing columns of every StatsWales staging model read from `paired`: the figure split
+    into value, marker and note codes, then the provenance of both language files. -#}
+{% macro statswales_value_and_provenance() -%}
+    {{ split_marker('value_published', 'statswales', note_codes='note_codes_published') }},
+    _archive_sha256,
+    _archive_sha256_cy,
+    _source_url,
+    _retrieved_at,
+    _loaded_at
+{%- endmacro %}

@@ -35,10 +35,5 @@ select
     measure_code,
     measure_name_en,
     measure_name_cy,
-    {{ split_marker('value_published', 'statswales', note_codes='note_codes_published') }},
-    _archive_sha256,
-    _archive_sha256_cy,
-    _source_url,
-    _retrieved_at,
-    _loaded_at
+    {{ statswales_value_and_provenance() }}
 from paired
