@@ -100,10 +100,12 @@ def _print_releases(outcomes: dict, run_ok: bool, blocked: dict[str, str] | None
             for line in headlines(con, mart, sample=settings.mode == "snapshot"):
                 print(f"   {line}")
             if release:
-                gates = release.metadata.get("gates") or {}
-                print(f"   RELEASED {release.metadata.get('release_id')}: {gates.get('passed', 0)} "
-                      f"gates passed, {gates.get('warned', 0)} warned, {gates.get('failed', 0)} failed")
-                for principle, counts in (gates.get("by_principle") or {}).items():
+                counts = int(release.metadata.get("checks", 0))
+                by_outcome = release.metadata.get("checks_by_outcome") or {}
+                print(f"   RELEASED {release.metadata.get('release_id')}: {counts} checks: "
+                      + ", ".join(f"{n} {o.replace('_', ' ')}" for o, n in by_outcome.items() if n))
+                meta = _release_metadata(settings, mart, release.metadata.get("release_id"))
+                for principle, counts in (meta.get("gates", {}).get("by_principle") or {}).items():
                     total = by_principle.setdefault(principle, {})
                     for outcome, n in counts.items():
                         total[outcome] = total.get(outcome, 0) + n
@@ -124,9 +126,14 @@ def _print_releases(outcomes: dict, run_ok: bool, blocked: dict[str, str] | None
             print(f"   {check.error:<22} {check.asset}")
     if by_principle:
         print("\nGates behind the new releases, by Code of Practice principle:")
-        print(_table([[p, c.get("passed", 0), c.get("warned", 0), c.get("failed", 0) + c.get("error", 0)]
-                      for p, c in sorted(by_principle.items())],
-                     ["principle", "passed", "warned", "failed"]))
+        print(_table([[p, c.get("passed", 0), c.get("not_applicable", 0), c.get("warned", 0),
+                       c.get("failed", 0) + c.get("error", 0)] for p, c in sorted(by_principle.items())],
+                     ["principle", "passed", "not applicable", "warned", "failed"]))
+
+
+def _release_metadata(settings: Settings, mart: str, release_id: str | None) -> dict:
+    path = settings.releases / mart / str(release_id) / "metadata.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
 def _process_through_dagster(settings: Settings, target: Path) -> dict | None:
@@ -184,34 +191,39 @@ def cmd_audit_checks(args: argparse.Namespace) -> int:
         for key in ("observed", "failing_examples", "data_versions"):
             if isinstance(row.get(key), str) and args.format == "json":
                 row[key] = json.loads(row[key])
-    _emit(rows, args.format, ["checked_at", "asset_key", "check_name", "engine", "principle",
-                              "standard", "severity", "outcome", "run_id"]
+    _emit(rows, args.format, ["checked_at", "asset_key", "check_name", "gate", "engine",
+                              "principle", "standard", "severity", "outcome", "examined", "run_id"]
           if args.format == "table" else list(rows[0]) if rows else ["check_name"])
     return 0
 
 
 def cmd_audit_release(args: argparse.Namespace) -> int:
+    from sources.gates.audit import release_checks
+
     with _read_only() as con:
         cursor = con.execute("SELECT * FROM audit.releases WHERE release_id = ?", [args.release_id])
         names = [d[0] for d in cursor.description]
         found = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+        checks = release_checks(con, args.release_id)
     if not found:
         print(f"no release {args.release_id!r} in audit.releases", file=sys.stderr)
         return 2
     release = found[0]
     metadata = json.loads((Path(release["path"]) / "metadata.json").read_text(encoding="utf-8"))
     if args.format == "json":
-        print(json.dumps({"release": release, "metadata": metadata}, indent=2, default=str,
-                         ensure_ascii=False))
+        print(json.dumps({"release": release, "checks": checks, "metadata": metadata}, indent=2,
+                         default=str, ensure_ascii=False))
         return 0
     print(f"Release {release['release_id']} of {release['mart']} ({release['status_label']})")
     print(f"created {release['created_at']}, code {release['code_version']}, path {release['path']}")
-    print(f"gates: {release['gates_passed']} passed, {release['gates_warned']} warned, "
+    print(f"{len(checks)} checks: {release['gates_passed']} passed, {release['gates_warned']} warned, "
           f"{release['gates_failed']} failed; {release['revisions']} revised value(s)\n")
-    _emit(metadata["gates"]["checks"], "table",
-          ["check_name", "engine", "principle", "standard", "severity", "outcome"])
+    _emit(checks, "table", ["asset_key", "check_name", "gate", "engine", "principle", "standard",
+                            "severity", "outcome", "examined", "checked_at"])
     print()
-    _emit(metadata["sources"], "table", ["dataset", "provider", "data_version"])
+    _emit([{**s, "archive_sha256": ", ".join(h[:12] for h in s["archive_sha256"])}
+           for s in metadata["sources"]], "table",
+          ["dataset", "provider", "data_version", "archive_sha256", "retrieved_at"])
     return 0
 
 

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
+
+from sources.gates.registry import REGISTRY, dbt_vars
 
 DBT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 
 
 def main() -> int:
     inputs = [p for p in DBT_DIR.rglob("*") if p.is_file() and "target" not in p.parts
-              and "logs" not in p.parts]
+              and "logs" not in p.parts] + [REGISTRY]
     manifest = DBT_DIR / "target" / "manifest.json"
     if manifest.exists() and all(p.stat().st_mtime <= manifest.stat().st_mtime for p in inputs):
         return 0  # nothing changed since the last parse
     print("dbt parse: preparing the manifest", flush=True)
     dbt = Path(sys.executable).with_name("dbt")
-    return subprocess.call([str(dbt), "parse", "--project-dir",
-                            str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--quiet"])
+    # The same vars as every build, so dbt's partial parsing stays valid between runs.
+    return subprocess.call([str(dbt), "parse", "--project-dir", str(DBT_DIR), "--profiles-dir",
+                            str(DBT_DIR), "--quiet", "--vars", json.dumps(dbt_vars())])
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ from typing import Any
 
 import duckdb
 
-from sources.gates.model import GateResult, GateSpec
+from sources.gates.model import GateResult
+from sources.gates.registry import gate
 
 STATUS_LABELS = {
     "snapshot": ("Sample data: not official statistics",
@@ -27,13 +28,6 @@ STATUS_LABELS = {
     "live": ("Compiled from publishers' open data; not designated as official statistics",
              "Wedi'i lunio o ddata agored cyhoeddwyr; heb ei ddynodi'n ystadegau swyddogol"),
 }
-METADATA_GATE = GateSpec(
-    "release_metadata_complete", "T3.7", "3, 7", "blocking",
-    "A release states its bilingual title, description, status, sources with archive hashes, "
-    "code version and gate summary.")
-REVISIONS_GATE = GateSpec(
-    "revisions_flagged", "Q3.4", "7", "warn",
-    "Values that changed since the last release are listed and flagged [r] so users see revisions.")
 REQUIRED_METADATA = ("title_en", "title_cy", "description_en", "description_cy", "status_label_en",
                      "status_label_cy", "sources", "code_version", "gates", "mart")
 FORMULA_START = "^[=+\\-@\\t\\r]"
@@ -89,8 +83,35 @@ def check_metadata(metadata: dict[str, Any], asset_key: str) -> GateResult:
     missing = [k for k in REQUIRED_METADATA if not metadata.get(k)]
     missing += [f"sources[{i}].archive_sha256" for i, s in enumerate(metadata.get("sources", []))
                 if not s.get("archive_sha256")]
-    return GateResult(METADATA_GATE, asset_key, passed=not missing,
-                      observed={"missing": missing}, failing_examples=missing)
+    return GateResult(gate("release_metadata_complete"), asset_key, passed=not missing,
+                      examined=len(REQUIRED_METADATA) + len(metadata.get("sources", [])),
+                      observed={"missing": missing},
+                      failing_examples=[{"missing": m} for m in missing])
+
+
+def revisions_gate(changed: list[dict[str, Any]], previous: Path | None,
+                   asset_key: str) -> GateResult:
+    """Warns, listing every revised value; not applicable for a first release."""
+    return GateResult(gate("revisions_flagged"), asset_key, passed=not changed,
+                      examined=None if previous else 0,
+                      observed={"revised_values": len(changed),
+                                "previous_release": previous.name if previous else None},
+                      failing_examples=[{k: str(v) for k, v in r.items()} for r in changed[:20]])
+
+
+def write_blocked_report(root: Path, mart: str, report_html: str,
+                         metadata: dict[str, Any]) -> Path:
+    """The report of a blocked attempt, beside the releases: `<mart>/blocked/<time>/report.html`.
+
+    Nothing in it is published data; `latest` does not move.
+    """
+    folder = root / mart / "blocked" / f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
+    folder.mkdir(parents=True)
+    (folder / "metadata.json").write_text(json.dumps(metadata, indent=2, ensure_ascii=False,
+                                                     default=str) + "\n", encoding="utf-8")
+    report = folder / "report.html"
+    report.write_text(report_html, encoding="utf-8")
+    return report
 
 
 def next_release_id(root: Path, mart: str, content_hash: str) -> str:

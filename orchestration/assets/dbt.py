@@ -1,9 +1,9 @@
 """dbt models as Dagster assets: one graph from publisher to mart, dbt tests as asset checks.
 
 The manifest is prepared once by `make dbt-manifest` (`python -m orchestration.dbt_prepare`),
-never parsed when the code location loads. dbt tests become asset checks (error severity =
-blocking), and every test result is appended to `audit.check_results` with its Code of
-Practice tags from the test's `meta`.
+never parsed when the code location loads. dbt tests become asset checks named after their gate
+(`sources/gates/dbt_results.py`), described by the gate registry, and every execution is
+appended to `audit.check_results` with what it examined and its failing rows.
 """
 
 import json
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey
+from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, AssetKey
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -21,11 +21,13 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from orchestration.assets.checks import check_result, gate_description, gate_metadata
 from orchestration.assets.sources import WRITER_POOL, progress
 from orchestration.provenance import code_version, data_versions
 from orchestration.resources import DataCymru
 from sources.gates.audit import append_checks
-from sources.gates.dbt_results import gate_results_from_dbt
+from sources.gates.dbt_results import attached_node, check_names, gate_of_test, gate_results_from_dbt
+from sources.gates.registry import dbt_vars
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 MANIFEST = DBT_DIR / "target" / "manifest.json"
@@ -47,6 +49,15 @@ class Translator(DagsterDbtTranslator):
         key = self.get_asset_key(dbt_resource_props)
         return key.path[0] if len(key.path) > 1 else None
 
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project) -> AssetCheckSpec | None:
+        """The check of a dbt test, described by the gate it implements."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        gate = gate_of_test(manifest["nodes"][unique_id])
+        return spec._replace(description=gate_description(gate),
+                             metadata={**(spec.metadata or {}), **gate_metadata(gate)})
+
 
 def manifest_path() -> Path:
     if not MANIFEST.exists():
@@ -56,11 +67,31 @@ def manifest_path() -> Path:
     return MANIFEST
 
 
+def load_manifest() -> dict[str, Any]:
+    """The manifest with each test named by its check name.
+
+    dbt's generated test names run past 60 characters. Dagster selects tests by their fully
+    qualified name, which keeps dbt's own names, so only what people read changes.
+    """
+    manifest = json.loads(manifest_path().read_text(encoding="utf-8"))
+    for uid, name in check_names(manifest).items():
+        manifest["nodes"][uid]["name"] = name
+    return manifest
+
+
+MANIFEST_DOC = load_manifest()
 # Source tests guard the raw tables: they become checks on the `raw/…` assets.
 TRANSLATOR = Translator(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True))
 
 
-@dbt_assets(manifest=manifest_path(), dagster_dbt_translator=TRANSLATOR, project=dbt_project,
+def asset_of_test(unique_id: str) -> str:
+    """The asset a dbt test guards, as Dagster keys it."""
+    target = attached_node(MANIFEST_DOC["nodes"][unique_id])
+    props = MANIFEST_DOC["nodes"].get(target) or MANIFEST_DOC["sources"].get(target)
+    return TRANSLATOR.get_asset_key(props).to_user_string() if props else "unknown"
+
+
+@dbt_assets(manifest=MANIFEST_DOC, dagster_dbt_translator=TRANSLATOR, project=dbt_project,
             pool=WRITER_POOL)
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, datacymru: DataCymru):
     """`dbt build` of the selected models: seeds, models and their tests, streamed to the log."""
@@ -76,14 +107,31 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, datacymru: D
     # dbt's artifacts (compiled SQL, run_results.json) are state: they live in the home, one
     # folder per run, so a failing test's compiled SQL can be found from the run id.
     target = settings.home / "dbt" / context.run.run_id
-    invocation = dbt.cli(["build"], context=context, raise_on_error=False, target_path=target)
-    yield from invocation.stream()
+    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars())], context=context,
+                         raise_on_error=False, target_path=target)
+    # Check results are held back until the build is over: only then can the warehouse be read
+    # for what each test examined and its failing rows.
+    held: list[AssetCheckResult] = []
+    for event in invocation.stream():
+        if isinstance(event, AssetCheckResult):
+            held.append(event)
+        else:
+            yield event
     run_results = invocation.get_artifact("run_results.json")
-    manifest = json.loads(manifest_path().read_text(encoding="utf-8"))
-    results = gate_results_from_dbt(run_results, manifest, TRANSLATOR)
     with datacymru.connect() as con:
+        results = gate_results_from_dbt(run_results, MANIFEST_DOC, asset_of_test, con)
         append_checks(con, results, run_id=context.run.run_id, code_version=code_version(),
                       data_versions=data_versions(con))
+        from orchestration.assets.gates import MARTS, mart_key, report_if_blocked  # cycle
+
+        for mart in MARTS:
+            if any(r.blocks and r.asset_key == mart_key(mart).to_user_string() for r in results):
+                report = report_if_blocked(con, settings, mart, context.run.run_id)
+                context.log.warning(f"{mart}: blocked; report of the attempt: {report}")
+    by_check = {(r.asset_key, r.check_name): r for r in results}
+    for event in held:
+        result = by_check.get((event.asset_key.to_user_string(), event.check_name))
+        yield check_result(result, event.asset_key) if result else event
     failed = [r for r in results if not r.passed]
     progress(context, f"dbt build: {len(run_results.get('results', []))} nodes, "
                       f"{len(results)} tests ({len(failed)} not passed)")
@@ -92,3 +140,29 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, datacymru: D
     if errors:
         raise RuntimeError("dbt build failed: " + "; ".join(
             f"{r['unique_id']}: {(r.get('message') or '').strip()[:300]}" for r in errors))
+
+
+def dbt_checks_on(asset: AssetKey) -> list[str]:
+    """The check names of the dbt tests that guard `asset`."""
+    key = asset.to_user_string()
+    return sorted(node["name"] for uid, node in MANIFEST_DOC["nodes"].items()
+                  if uid.startswith("test.") and asset_of_test(uid) == key)
+
+
+def upstream_datasets(model: str) -> list[str]:
+    """The raw datasets (dbt sources) a model is built from, walking dbt's own lineage."""
+    parents = MANIFEST_DOC["parent_map"]
+    start = next(uid for uid, n in MANIFEST_DOC["nodes"].items()
+                 if n["resource_type"] == "model" and n["name"] == model)
+    seen, todo, found = set(), [start], set()
+    while todo:
+        uid = todo.pop()
+        for parent in parents.get(uid, []):
+            if parent in seen:
+                continue
+            seen.add(parent)
+            if parent.startswith("source."):
+                found.add(MANIFEST_DOC["sources"][parent]["name"])
+            else:
+                todo.append(parent)
+    return sorted(found)

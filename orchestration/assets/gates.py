@@ -1,11 +1,11 @@
-"""Code of Practice gates as asset checks on each mart, and the gated publish assets."""
+"""The Great Expectations gates as asset checks on each mart, and the gated publish assets.
 
-from collections import defaultdict
+The marts' dbt tests are checks too (`orchestration/assets/dbt.py`); a release relies on the
+newest execution of every check on its mart, and adds two release checks of its own.
+"""
 
 from dagster import (
     AssetCheckExecutionContext,
-    AssetCheckResult,
-    AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
@@ -18,15 +18,18 @@ from dagster import (
     multi_asset_check,
 )
 
+from orchestration.assets.checks import check_result, gate_description, gate_metadata
+from orchestration.assets.dbt import dbt_checks_on, upstream_datasets
 from orchestration.assets.sources import WRITER_POOL, progress
 from orchestration.provenance import code_version, data_versions
 from orchestration.resources import DataCymru
 from sources.gates.audit import append_checks
-from sources.gates.marts import gate_names, mart_profiles, run_mart_gates
-from sources.gates.model import GateResult
+from sources.gates.marts import gx_checks, mart_names, mart_profiles, run_mart_gates
+from sources.gates.registry import gate
 from sources.publish import publish_mart
 
-MARTS = ("mart_performance_framework", "mart_wellbeing_indicators", "mart_deprivation_profile")
+MARTS = mart_names()
+RELEASE_CHECKS = ("release_metadata_complete", "revisions_flagged")
 
 
 def mart_key(mart: str) -> AssetKey:
@@ -37,30 +40,38 @@ def release_key(mart: str) -> AssetKey:
     return AssetKey(["release", mart])
 
 
-def _check_result(name: str, results: list[GateResult], key: AssetKey) -> AssetCheckResult:
-    """Dagster shows one check per gate name; a gate may have run on several columns."""
-    blocking = any(r.spec.severity == "blocking" for r in results)
-    passed = all(r.passed for r in results)
-    first = results[0].spec
-    return AssetCheckResult(
-        check_name=name, asset_key=key, passed=passed,
-        severity=AssetCheckSeverity.ERROR if blocking else AssetCheckSeverity.WARN,
-        metadata={"principle": first.principle, "standard": first.standard,
-                  "engine": first.engine, "rationale": first.rationale,
-                  "errored": any(r.errored for r in results),
-                  "observed": MetadataValue.json([r.observed for r in results]),
-                  "failing_examples": MetadataValue.json(
-                      [e for r in results for e in r.failing_examples][:20])})
+def _spec(check_name: str, gate_name: str, key: AssetKey) -> AssetCheckSpec:
+    registered = gate(gate_name)
+    return AssetCheckSpec(check_name, asset=key, blocking=registered.severity == "blocking",
+                          description=gate_description(registered),
+                          metadata=gate_metadata(registered))
+
+
+def mart_checks(mart: str) -> list[tuple[str, str]]:
+    """(asset key, check name) of every check on a mart: its dbt tests and its GX suite."""
+    key = mart_key(mart)
+    names = [*dbt_checks_on(key), *(name for name, _gate in gx_checks(mart))]
+    return [(key.to_user_string(), name) for name in sorted(names)]
+
+
+def report_if_blocked(con, settings, mart: str, run_id: str) -> str | None:
+    """Write the report of a blocked attempt when a blocking check on `mart` did not pass.
+
+    Called by the steps that run checks: Dagster does not run the publish step after a failed
+    blocking check, and an auditor must still see why nothing was published.
+    """
+    outcome = publish_mart(con, settings, mart, run_id=run_id, code_version=code_version(),
+                           data_versions=data_versions(con), checks=mart_checks(mart),
+                           datasets=upstream_datasets(mart), report_only=True)
+    return str(outcome.report) if outcome.report else None
 
 
 def build_mart_checks(mart: str):
     key = mart_key(mart)
 
     @multi_asset_check(
-        name=f"gates_{mart}",
-        specs=[AssetCheckSpec(name, asset=key, blocking=severity == "blocking",
-                              description=f"Code of Practice gate ({severity})")
-               for name, severity in gate_names(mart)],
+        name=f"gx_{mart}",
+        specs=[_spec(name, gate_name, key) for name, gate_name in gx_checks(mart)],
         pool=WRITER_POOL,
     )
     def _gates(context: AssetCheckExecutionContext, datacymru: DataCymru):
@@ -69,15 +80,15 @@ def build_mart_checks(mart: str):
         with datacymru.connect() as con:
             append_checks(con, results, run_id=context.run.run_id, code_version=code_version(),
                           data_versions=data_versions(con))
-        grouped: dict[str, list[GateResult]] = defaultdict(list)
-        for r in results:
-            grouped[r.spec.name].append(r)
-        failed = sorted(n for n, rs in grouped.items() if not all(r.passed for r in rs))
-        context.log.info(f"{mart}: {len(grouped) - len(failed)} of {len(grouped)} gates passed"
-                         + (f"; not passed: {', '.join(failed)}" if failed else ""))
-        for name, _severity in gate_names(mart):
-            if name in grouped:
-                yield _check_result(name, grouped[name], key)
+            if any(r.blocks for r in results):
+                report = report_if_blocked(con, datacymru.settings(), mart, context.run.run_id)
+                context.log.warning(f"{mart}: blocked; report of the attempt: {report}")
+        not_passed = [r.check_name for r in results if r.outcome not in ("passed", "not_applicable")]
+        context.log.info(f"{mart}: {len(results) - len(not_passed)} of {len(results)} GX checks "
+                         "passed or were not applicable"
+                         + (f"; not passed: {', '.join(not_passed)}" if not_passed else ""))
+        for result in results:
+            yield check_result(result, key)
 
     return _gates
 
@@ -90,36 +101,36 @@ def build_publish_asset(mart: str):
         specs=[AssetSpec(
             release_key(mart), deps=[mart_key(mart)], group_name="releases", kinds={"csv", "parquet"},
             description=(f"Versioned open-data release of `{mart}`: {profile['title_en']} / "
-                         f"{profile['title_cy']}. Written only when every blocking gate upstream "
-                         "passed; never overwritten."),
+                         f"{profile['title_cy']}. Written only when every blocking check on the "
+                         "mart passed; never overwritten. A blocked attempt leaves its report in "
+                         f"releases/{mart}/blocked/."),
             automation_condition=AutomationCondition.eager()
             & AutomationCondition.all_deps_blocking_checks_passed())],
-        check_specs=[
-            AssetCheckSpec("release_metadata_complete", asset=release_key(mart), blocking=True),
-            AssetCheckSpec("revisions_flagged", asset=release_key(mart))],
+        check_specs=[_spec(name, name, release_key(mart)) for name in RELEASE_CHECKS],
         pool=WRITER_POOL,
     )
     def _publish(context: AssetExecutionContext, datacymru: DataCymru):
         settings = datacymru.settings()
         with datacymru.connect() as con:
             outcome = publish_mart(con, settings, mart, run_id=context.run_id,
-                                   code_version=code_version(), data_versions=data_versions(con))
-        for gate in outcome.release_gates:
-            yield AssetCheckResult(check_name=gate.spec.name, asset_key=release_key(mart),
-                                   passed=gate.passed,
-                                   severity=AssetCheckSeverity.ERROR if gate.spec.severity == "blocking"
-                                   else AssetCheckSeverity.WARN,
-                                   metadata={"observed": MetadataValue.json(gate.observed)})
+                                   code_version=code_version(), data_versions=data_versions(con),
+                                   checks=mart_checks(mart), datasets=upstream_datasets(mart))
+        for result in outcome.release_gates:
+            yield check_result(result, release_key(mart))
         if outcome.release is None:
-            raise Failure(description=outcome.reason, metadata={"blocking_gates": outcome.blockers})
+            raise Failure(description=outcome.reason, metadata={
+                "blocking_checks": outcome.blockers,
+                "report": MetadataValue.path(str(outcome.report))})
         release = outcome.release
         progress(context, f"released {mart} {release.release_id}: {release.rows:,} rows, "
                           f"{len(release.revisions)} revision(s)")
+        gates = release.metadata["gates"]
         yield MaterializeResult(asset_key=release_key(mart), metadata={
             "release_id": release.release_id, "path": MetadataValue.path(str(release.path)),
+            "report": MetadataValue.path(str(release.path / "report.html")),
             "dagster/row_count": release.rows, "revisions": len(release.revisions),
             "status_label": release.metadata["status_label_en"],
-            "gates": MetadataValue.json(release.metadata["gates"])})
+            "checks": gates["total"], "checks_by_outcome": MetadataValue.json(gates["by_outcome"])})
 
     return _publish
 

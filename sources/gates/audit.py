@@ -7,6 +7,7 @@ audit rows.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +29,18 @@ DDL = (
         path VARCHAR NOT NULL, status_label VARCHAR NOT NULL, gates_passed INTEGER,
         gates_warned INTEGER, gates_failed INTEGER, rows BIGINT, revisions INTEGER,
         run_id VARCHAR, code_version VARCHAR, data_versions JSON)""",
+    # Added later: tables made before them gain the columns, and old rows keep NULL there.
+    "ALTER TABLE audit.check_results ADD COLUMN IF NOT EXISTS gate VARCHAR",
+    "ALTER TABLE audit.check_results ADD COLUMN IF NOT EXISTS examined BIGINT",
+    "ALTER TABLE audit.check_results ADD COLUMN IF NOT EXISTS check_id VARCHAR",
+    # The exact executions a release relied on, so every view of a release lists the same checks.
+    """CREATE TABLE IF NOT EXISTS audit.release_checks (
+        release_id VARCHAR NOT NULL, check_id VARCHAR NOT NULL, asset_key VARCHAR NOT NULL,
+        check_name VARCHAR NOT NULL)""",
 )
+COLUMNS = ("check_name", "asset_key", "engine", "principle", "standard", "severity", "passed",
+           "outcome", "observed", "failing_examples", "rationale", "run_id", "code_version",
+           "data_versions", "checked_at", "gate", "examined", "check_id")
 
 
 def ensure_audit(con: duckdb.DuckDBPyConnection) -> None:
@@ -41,18 +53,45 @@ def now() -> datetime:
 
 
 def append_checks(con: duckdb.DuckDBPyConnection, results: Iterable[GateResult], *, run_id: str,
-                  code_version: str, data_versions: dict[str, Any]) -> int:
-    """Append one row per gate execution."""
+                  code_version: str, data_versions: dict[str, Any]) -> list[str]:
+    """Append one row per gate execution; the ids of the rows, in order."""
     ensure_audit(con)
     stamp = now()
-    rows = [(r.spec.name, r.asset_key, r.spec.engine, r.spec.principle, r.spec.standard,
-             r.spec.severity, r.passed, r.outcome, json.dumps(r.observed, default=str),
-             json.dumps(r.failing_examples, default=str, ensure_ascii=False), r.spec.rationale,
-             run_id, code_version, json.dumps(data_versions), stamp) for r in results]
+    ids, rows = [], []
+    for r in results:
+        ids.append(str(uuid.uuid4()))
+        rows.append((r.check_name, r.asset_key, r.gate.engine, r.gate.principle, r.gate.standard,
+                     r.gate.severity, r.outcome in ("passed", "not_applicable"), r.outcome,
+                     json.dumps(r.observed, default=str),
+                     json.dumps(r.failing_examples, default=str, ensure_ascii=False),
+                     r.gate.rationale_en, run_id, code_version, json.dumps(data_versions), stamp,
+                     r.gate.name, r.examined, ids[-1]))
     if rows:
-        con.executemany("INSERT INTO audit.check_results VALUES "
-                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    return len(rows)
+        con.executemany(f"INSERT INTO audit.check_results ({', '.join(COLUMNS)}) VALUES "
+                        f"({', '.join('?' * len(COLUMNS))})", rows)
+    return ids
+
+
+def append_release_checks(con: duckdb.DuckDBPyConnection, release_id: str,
+                          checks: Iterable[dict[str, Any]]) -> None:
+    ensure_audit(con)
+    rows = [(release_id, c["check_id"], c["asset_key"], c["check_name"]) for c in checks]
+    if rows:
+        con.executemany("INSERT INTO audit.release_checks VALUES (?, ?, ?, ?)", rows)
+
+
+def release_checks(con: duckdb.DuckDBPyConnection, release_id: str) -> list[dict[str, Any]]:
+    """The executions a release relied on, as recorded when it was written (works read-only)."""
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+                         "'audit' AND table_name = 'release_checks'").fetchone()[0]
+    if not exists:
+        return []
+    cursor = con.execute("""SELECT c.* FROM audit.release_checks r
+                            JOIN audit.check_results c USING (check_id)
+                            WHERE r.release_id = ? ORDER BY c.asset_key, c.check_name""",
+                         [release_id])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def append_release(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> None:
@@ -86,7 +125,7 @@ def query_checks(con: duckdb.DuckDBPyConnection, *, asset: str | None = None,
         where.append("run_id = ?")
         params.append(run_id)
     if failed_only:
-        where.append("NOT passed")
+        where.append("outcome NOT IN ('passed', 'not_applicable')")
     cursor = con.execute(f"SELECT * FROM audit.check_results WHERE {' AND '.join(where)} "
                          "ORDER BY checked_at DESC, asset_key, check_name", params)
     names = [d[0] for d in cursor.description]

@@ -10,16 +10,15 @@ import pandas as pd
 import pytest
 
 from sources.gates.gx_suites import EXPECTATIONS_DIR, load_suite, run_suite
+from sources.gates.registry import gate
 from sources.release import latest_release, write_release
 
 
 @pytest.mark.parametrize("path", sorted(EXPECTATIONS_DIR.glob("mart_*.json")), ids=lambda p: p.stem)
-def test_every_expectation_carries_its_code_of_practice_tags(path):
+def test_every_suite_loads_with_registered_gx_gates(path):
     suite = load_suite(path.stem)
     assert suite["expectations"]
-    for exp in suite["expectations"]:
-        assert exp["meta"]["severity"] in ("blocking", "warn")
-        assert exp["meta"]["principle"][0] in "TQV"
+    assert all(gate(e["meta"]["gate"]).engine == "gx" for e in suite["expectations"])
 
 
 def test_gx_internal_error_is_an_error_of_the_check_not_bad_data():
@@ -29,16 +28,26 @@ def test_gx_internal_error_is_an_error_of_the_check_not_bad_data():
     assert all("error" in r.observed for r in results)
 
 
-def test_gx_failure_reports_examples():
-    frame = pd.DataFrame({"area_code": ["W06000001", "X99"], "wimd_edition": ["2025", "2025"],
-                          "domain": ["WIMD", "WIMD"], "source_archive_sha256": ["a", "b"],
-                          "lsoa_count": [10, 10], "share_most_deprived_10pct": [0.1, 1.4],
+def test_gx_failure_reports_examples_and_thresholds_come_from_the_registry():
+    frame = pd.DataFrame({"area_code": ["W06000001", "X99"], "share_most_deprived_10pct": [0.1, 1.4],
                           "share_most_deprived_20pct": [0.2, 0.2], "share_most_deprived_50pct": [0.5, 0.5]})
-    results = {(r.spec.name, r.observed["kwargs"].get("column")): r
-               for r in run_suite("mart_deprivation_profile", "m", frame)}
-    assert results[("valid_gss_codes", "area_code")].failing_examples == ["X99"]
-    assert results[("shares_in_range", "share_most_deprived_10pct")].failing_examples == [1.4]
-    assert results[("unique_natural_key", None)].passed
+    results = {r.check_name: r for r in run_suite("mart_deprivation_profile", "m", frame)}
+    assert set(results) == {f"shares_in_range__share_most_deprived_{p}pct" for p in (10, 20, 50)}
+    failed = results["shares_in_range__share_most_deprived_10pct"]
+    assert failed.outcome == "failed" and failed.failing_examples == [{"value": 1.4}]
+    assert failed.examined == 2
+    assert failed.observed["kwargs"]["max_value"] == gate("shares_in_range").thresholds["max_value"]
+    assert results["shares_in_range__share_most_deprived_20pct"].outcome == "passed"
+
+
+def test_gx_over_nothing_is_not_a_pass():
+    """No percentages to judge is not applicable; no values at all fails the values_reported gate."""
+    frame = pd.DataFrame({"value": pd.Series([None, None], dtype="float64"),
+                          "unit": ["count", "count"]})
+    results = {r.check_name: r for r in run_suite("mart_performance_framework", "m", frame)}
+    assert results["percentages_in_range"].outcome == "not_applicable"
+    assert results["values_reported"].outcome == "warned"
+    assert not results["values_reported"].passed
 
 
 def test_release_csv_neutralises_formulas_but_keeps_numbers(tmp_path):
