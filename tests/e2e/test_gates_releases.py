@@ -26,7 +26,7 @@ def home(refreshed, tmp_path) -> Path:
 
 
 def _releases(home: Path, mart: str) -> list[Path]:
-    return sorted(p for p in (home / "data" / "releases" / mart).iterdir() if p.is_dir())
+    return sorted(p for p in (home / "data" / "releases" / mart).glob("R*") if p.is_dir())
 
 
 def test_clean_snapshot_writes_first_release_of_every_mart(refreshed):
@@ -42,7 +42,7 @@ def test_clean_snapshot_writes_first_release_of_every_mart(refreshed):
         assert meta["status_label_en"].startswith("Sample data")
         assert meta["title_cy"] and meta["description_cy"]
         assert all(s["archive_sha256"] for s in meta["sources"])
-        assert meta["gates"]["failed"] == 0
+        assert meta["gates"]["by_outcome"]["failed"] == meta["gates"]["by_outcome"]["error"] == 0
         assert release.name in done.stdout
 
 
@@ -67,14 +67,14 @@ CORRUPTIONS = {
                        WHERE unit = 'percent' AND value IS NOT NULL)""",
     "labels_bilingual": """UPDATE marts.mart_performance_framework SET area_name_cy = ''
         WHERE area_code = 'W06000001'""",
-    "markers_canonical": """UPDATE marts.mart_performance_framework SET value = NULL, marker = '[q]'
+    "canonical_markers": """UPDATE marts.mart_performance_framework SET value = NULL, marker = '[q]'
         WHERE rowid = (SELECT min(rowid) FROM marts.mart_performance_framework
                        WHERE value IS NOT NULL)""",
 }
 
 
 @pytest.mark.parametrize("gate", sorted(CORRUPTIONS))
-def test_blocking_gate_stops_the_release(home, gate, cli, warehouse):
+def test_blocking_gate_stops_the_release_and_reports_why(home, gate, cli, warehouse):
     first = _releases(home, PERF)[0]
     before = _tree_digest(first)
     with warehouse(home, read_only=False) as con:
@@ -86,13 +86,22 @@ def test_blocking_gate_stops_the_release(home, gate, cli, warehouse):
     assert _tree_digest(first) == before
     assert (home / "data" / "releases" / PERF / "latest").read_text().strip() == first.name
     with warehouse(home) as con:
-        failing = con.execute("""SELECT observed, failing_examples FROM audit.check_results
-            WHERE check_name = ? AND NOT passed AND severity = 'blocking'
+        failing = con.execute("""SELECT check_name, observed, failing_examples FROM audit.check_results
+            WHERE gate = ? AND outcome = 'failed' AND severity = 'blocking'
               AND asset_key = 'marts/mart_performance_framework'""", [gate]).fetchall()
         after = con.execute("SELECT count(*) FROM audit.check_results").fetchone()[0]
     assert failing, f"{gate} not recorded as failed"
-    assert json.loads(failing[0][0]), "observed values recorded"
+    check_name, observed, examples = failing[0]
+    assert json.loads(observed), "observed values recorded"
+    assert json.loads(examples), "the failing rows themselves are recorded"
     assert after > audit_before
+    # The blocked attempt leaves its report, marked as blocked, beside the releases.
+    reports = sorted((home / "data" / "releases" / PERF / "blocked").glob("*/report.html"))
+    assert len(reports) == 1
+    page = reports[0].read_text(encoding="utf-8")
+    assert "BLOCKED" in page and check_name in page
+    meta = json.loads((reports[0].parent / "metadata.json").read_text())
+    assert meta["status"] == "blocked" and any(check_name in b for b in meta["blockers"])
 
 
 def test_warning_is_recorded_and_does_not_block(home, cli, warehouse):

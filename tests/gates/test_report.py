@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -636,3 +638,27 @@ def test_times_are_readable():
     assert format_time("2025-07-01T10:15:30+01:00") == "2025-07-01 10:15 +0100"
     assert format_time("2025-03-01T10:15:30") == "2025-03-01 10:15"
     assert format_time("yesterday") == "yesterday" and format_time(None) == "–"
+
+
+CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")
+                 if shutil.which(n)), None)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium on this machine "
+                    "(.ci/run installs Debian's chromium package)")
+@pytest.mark.parametrize("kind", sorted(REPORTS))
+def test_report_renders_offline_in_headless_chromium(tmp_path, kind):
+    """The page as a browser lays it out, offline: a screenshot beside the page, and the DOM the
+    browser built still holds the summary, the charts and the Welsh."""
+    page = tmp_path / "report.html"
+    page.write_text(render_report(REPORTS[kind]()), encoding="utf-8")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+             "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}"]
+    shot = tmp_path / "report.png"
+    subprocess.run([CHROMIUM, *flags, "--window-size=1280,4000", f"--screenshot={shot}",
+                    page.as_uri()], check=True, capture_output=True, timeout=120)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+    dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", page.as_uri()], check=True,
+                         capture_output=True, text=True, timeout=120).stdout
+    assert "data-total" in dom and "<svg" in dom and 'lang="cy"' in dom
+    assert ("BLOCKED" in dom) == (kind == "blocked")
