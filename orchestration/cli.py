@@ -54,6 +54,11 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
     done = refresh(args.dataset or None, force=args.force)
     ok, outcomes = done.ok, done.outcomes
+    for note in done.recovered:
+        print(f"recovered: {note}")
+    for mart in done.unreleased:
+        print(f"{mart}: its current release does not hold the mart's content (an interrupted or "
+              "blocked publication); publishing it now")
     rows = []
     for key in args.dataset or known:
         raw = outcomes.get(f"raw/{key}")
@@ -209,7 +214,9 @@ def cmd_audit_release(args: argparse.Namespace) -> int:
         print(f"no release {args.release_id!r} in audit.releases", file=sys.stderr)
         return 2
     release = found[0]
-    metadata = json.loads((Path(release["path"]) / "metadata.json").read_text(encoding="utf-8"))
+    # Paths are kept relative to the home (older rows hold absolute ones), so a moved home works.
+    folder = Settings.from_env().home / release["path"]
+    metadata = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
     if args.format == "json":
         print(json.dumps({"release": release, "checks": checks, "metadata": metadata}, indent=2,
                          default=str, ensure_ascii=False))

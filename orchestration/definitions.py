@@ -1,5 +1,6 @@
 """The Dagster code location. Kept small and lazy: nothing here opens the warehouse."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -16,6 +17,11 @@ from orchestration.sensors import council_intake_sensor
 from sources.catalogue import catalogue
 
 mart_checks, publishers = build_gate_assets()
+# dbt from the running interpreter's environment, so the code location loads from
+# `.venv/bin/dagster` or `.venv/bin/datacymru` with nothing activated; started through a shim
+# that ties it to this process, so a killed refresh never leaves dbt running alone.
+os.environ.setdefault("DATA_CYMRU_DBT_EXECUTABLE", str(Path(sys.executable).with_name("dbt")))
+DBT_SHIM = Path(__file__).resolve().parent / "bin" / "dbt"
 
 refresh_all = define_asset_job(
     "refresh_all", selection=AssetSelection.all(),
@@ -28,8 +34,5 @@ defs = Definitions(
     schedules=build_schedules(catalogue()),
     sensors=[council_intake_sensor],
     resources={"datacymru": DataCymru(),
-               # dbt from the running interpreter's environment, so the code location loads from
-               # `.venv/bin/dagster` or `.venv/bin/datacymru` with nothing activated
-               "dbt": DbtCliResource(project_dir=dbt_project,
-                                     dbt_executable=str(Path(sys.executable).with_name("dbt")))},
+               "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_SHIM))},
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import duckdb
 from dagster import AssetKey, DagsterInstance
 
 from orchestration.assets.dbt import dbt_models
@@ -18,8 +19,11 @@ from orchestration.assets.gates import MARTS, mart_key, release_key
 from orchestration.assets.returns import RETURNS_KEY
 from orchestration.assets.sources import archive_key, raw_key
 from orchestration.definitions import defs
+from orchestration.recovery import process_tags, reap_dead_runs
 from orchestration.staleness import never_built, stale_reasons
 from sources.catalogue import catalogue
+from sources.release import differs_from_release, recover_releases
+from sources.settings import Settings
 
 COMMAND_TAG = "datacymru/command"
 REFRESH_JOB = "refresh_all"
@@ -42,6 +46,8 @@ class RefreshOutcome:
     run_ids: list[str] = field(default_factory=list)
     rebuilt: dict[str, str] = field(default_factory=dict)  # dbt asset -> why
     blocked: dict[str, str] = field(default_factory=dict)  # mart -> failed source
+    recovered: list[str] = field(default_factory=list)  # what crash recovery did first
+    unreleased: list[str] = field(default_factory=list)  # marts whose release lagged their content
 
 
 def _reach(keys: set[AssetKey], upward: bool) -> set[AssetKey]:
@@ -87,6 +93,7 @@ def refresh(dataset_keys: list[str] | None = None, *, force: bool = False,
     sources |= {k for k in missing - dbt_keys if k.path[0] in ("archive", "raw")}
     sources |= _ancestors(sources) & never_built(instance, _ancestors(sources))
     result = RefreshOutcome(ok=True)
+    result.recovered = _recover_releases()
     _run(result, sorted(sources), instance, {**tags, "datacymru/phase": "sources"}, log_level)
     failed = {k for k in sources
               if k.path[0] in ("archive", "raw") and k.to_user_string() not in result.outcomes}
@@ -100,10 +107,34 @@ def refresh(dataset_keys: list[str] | None = None, *, force: bool = False,
                 result.blocked[key.path[-1]] = cause.to_user_string()
     result.rebuilt = {k.to_user_string(): why for k, why in rebuild.items()}
     marts = [m for m in MARTS if mart_key(m) in rebuild]
-    if rebuild:  # the checks of the selected assets (dbt tests, mart gates) come with them
-        selection = sorted(rebuild) + [release_key(m) for m in marts]
+    # A mart whose content its release does not hold (a publication interrupted, or blocked
+    # before) is published, or its blocked attempt reported, even when nothing upstream changed.
+    result.unreleased = [m for m in _lagging_releases() if m not in marts
+                         and m not in result.blocked]
+    if rebuild or result.unreleased:  # the selected assets' checks come with them
+        selection = sorted(rebuild) + [release_key(m) for m in [*marts, *result.unreleased]]
         _run(result, selection, instance, {**tags, "datacymru/phase": "marts"}, log_level)
     return result
+
+
+def _recover_releases() -> list[str]:
+    """Crash recovery of the release folders, before anything runs (see `recover_releases`)."""
+    settings = Settings.from_env()
+    if not settings.warehouse.exists():
+        return []
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        return recover_releases(con, settings.releases)
+
+
+def _lagging_releases() -> list[str]:
+    """Marts whose table differs from their current release (or that have none)."""
+    settings = Settings.from_env()
+    if not settings.warehouse.exists():
+        return []
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        built = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                           "WHERE table_schema = 'marts'").fetchall()}
+        return [m for m in MARTS if m in built and differs_from_release(con, settings.releases, m)]
 
 
 def run_assets(keys: list[AssetKey], *, checks_of: Sequence[AssetKey] = (),
@@ -131,13 +162,16 @@ def _run(result: RefreshOutcome, keys: list[AssetKey], instance: DagsterInstance
 
     It brings the checks of `keys` and of `checks_of`: dbt tests, mart gates, release checks.
     """
+    for run_id in reap_dead_runs(instance):
+        print(f"run {run_id} was left unfinished by a process that is gone: marked failed, "
+              "its pool slots freed")
     graph = defs.resolve_asset_graph()
     checks = {check for key in [*keys, *checks_of] for check in graph.get(key).check_keys}
     job = defs.resolve_job_def(REFRESH_JOB).get_subset(asset_selection=set(keys),
                                                    asset_check_selection=checks)
     done = job.execute_in_process(
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        instance=instance, raise_on_error=False, tags=tags)
+        instance=instance, raise_on_error=False, tags={**tags, **process_tags()})
     result.ok = result.ok and done.success
     result.run_ids.append(done.run_id)
     for event in done.all_events:

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 
 from sources.catalogue import catalogue
+from sources.faults import crash_point
 from sources.gates.audit import (
     append_checks,
     append_release,
@@ -30,6 +31,7 @@ from sources.release import (
     Release,
     check_metadata,
     latest_release,
+    recover_releases,
     revisions,
     revisions_gate,
     write_blocked_report,
@@ -52,6 +54,7 @@ class PublishOutcome:
     blockers: list[str] = field(default_factory=list)
     release_gates: list[GateResult] = field(default_factory=list)
     report: Path | None = None
+    recovered: list[str] = field(default_factory=list)  # what crash recovery did first
 
 
 def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
@@ -59,9 +62,13 @@ def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def latest_executions(con: duckdb.DuckDBPyConnection,
-                      checks: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    """The newest execution of each (asset key, check name), ignoring rows dated in the future."""
+def latest_executions(con: duckdb.DuckDBPyConnection, checks: list[tuple[str, str]],
+                      run_id: str) -> list[dict[str, Any]]:
+    """Per (asset key, check name), the execution a publication relies on.
+
+    This run's execution if it ran the check; otherwise (its asset was not rebuilt) the newest
+    earlier one. Rows dated in the future never count.
+    """
     ensure_audit(con)
     if not checks:
         return []
@@ -71,8 +78,9 @@ def latest_executions(con: duckdb.DuckDBPyConnection,
         SELECT c.* FROM audit.check_results c JOIN wanted USING (asset_key, check_name)
         WHERE c.checked_at <= now()
         QUALIFY row_number() OVER (PARTITION BY c.asset_key, c.check_name
-                                   ORDER BY c.checked_at DESC) = 1
-        ORDER BY c.asset_key, c.check_name"""))
+                                   ORDER BY c.run_id IS NOT DISTINCT FROM ? DESC,
+                                            c.checked_at DESC) = 1
+        ORDER BY c.asset_key, c.check_name""", [run_id]))
     con.execute("DROP TABLE wanted")
     return rows
 
@@ -229,14 +237,15 @@ def publish_mart(con: duckdb.DuckDBPyConnection, settings: Settings, mart: str, 
     """
     profile = mart_profiles()[mart]
     table, release_asset = f"marts.{mart}", f"release/{mart}"
-    executions = latest_executions(con, checks)
+    recovered = recover_releases(con, settings.releases)
+    executions = latest_executions(con, checks, run_id)
     ran = {(r["asset_key"], r["check_name"]) for r in executions}
     never_ran = [f"{a}:{c}" for a, c in checks if (a, c) not in ran]
     mart_checks = [_check_row(r) for r in executions]
     blockers = never_ran + [f"{c['engine']}:{c['check_name']}" for c in mart_checks
                             if c["severity"] == "blocking" and c["outcome"] in ("failed", "error")]
     if report_only and not blockers:
-        return PublishOutcome(None, f"{mart}: no blocking check failed")
+        return PublishOutcome(None, f"{mart}: no blocking check failed", recovered=recovered)
     previous = latest_release(settings.releases, mart)
     previous_meta = (json.loads((previous / "metadata.json").read_text(encoding="utf-8"))
                      if previous else None)
@@ -293,20 +302,28 @@ def publish_mart(con: duckdb.DuckDBPyConnection, settings: Settings, mart: str, 
             "blocked_reason_cy": f"Ni phasiodd gwiriadau sy'n atal: {', '.join(blockers)}."}
         path = write_blocked_report(settings.releases, mart, render_report(report),
                                     {**metadata, "status": "blocked", "blockers": blockers})
-        return PublishOutcome(None, reason, blockers, release_gates, path)
+        return PublishOutcome(None, reason, blockers, release_gates, path, recovered)
     report["release"]["release_id"] = "{{RELEASE_ID}}"
+
+    def record(release: Release) -> None:
+        """The release's audit rows, in one transaction: all of them or none."""
+        con.execute("BEGIN TRANSACTION")
+        append_release_checks(con, release.release_id, mart_checks)
+        append_release(con, {
+            "release_id": release.release_id, "mart": mart, "created_at": now(),
+            "path": release.path.relative_to(settings.home).as_posix(), "status_label": label_en,
+            "gates_passed": summary["by_outcome"]["passed"],
+            "gates_warned": summary["by_outcome"]["warned"],
+            "gates_failed": summary["by_outcome"]["failed"] + summary["by_outcome"]["error"],
+            "rows": release.rows, "revisions": len(changed),
+            "run_id": run_id, "code_version": code_version, "data_versions": data_versions})
+        con.execute("COMMIT")
+
     release = write_release(con, root=settings.releases, mart=mart, table=table, metadata=metadata,
-                            revision_rows=changed, report_html=render_report(report))
-    append_release_checks(con, release.release_id, mart_checks)
-    append_release(con, {
-        "release_id": release.release_id, "mart": mart, "created_at": now(),
-        "path": str(release.path), "status_label": label_en,
-        "gates_passed": summary["by_outcome"]["passed"],
-        "gates_warned": summary["by_outcome"]["warned"],
-        "gates_failed": summary["by_outcome"]["failed"] + summary["by_outcome"]["error"],
-        "rows": release.rows, "revisions": len(changed),
-        "run_id": run_id, "code_version": code_version, "data_versions": data_versions})
-    return PublishOutcome(release, release_gates=release_gates, report=release.path / "report.html")
+                            revision_rows=changed, report_html=render_report(report), record=record)
+    crash_point("released")
+    return PublishOutcome(release, release_gates=release_gates, report=release.path / "report.html",
+                          recovered=recovered)
 
 
 def blocked_reports(root: Path, mart: str) -> list[Path]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 import duckdb
 
+from sources.faults import crash_point
 from sources.gates.model import GateResult
 from sources.gates.registry import gate
 
@@ -120,19 +122,54 @@ def next_release_id(root: Path, mart: str, content_hash: str) -> str:
     return f"R{seq:04d}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{content_hash[:8]}"
 
 
+def csv_export(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> str:
+    """Write a mart as its release CSV (rows in a fixed order); the file's sha256."""
+    con.execute(f"COPY ({_safe_select(con, table)} ORDER BY ALL) TO '{path}' "
+                "(HEADER, DELIMITER ',', QUOTE '\"')")
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def released_hash(root: Path, mart: str) -> str | None:
+    """The CSV sha256 recorded by the mart's current release, if it has one."""
+    current = latest_release(root, mart)
+    if current is None or not (current / "metadata.json").exists():
+        return None
+    return json.loads((current / "metadata.json").read_text(encoding="utf-8")).get("csv_sha256")
+
+
+def differs_from_release(con: duckdb.DuckDBPyConnection, root: Path, mart: str) -> bool:
+    """Whether `marts.<mart>` holds content its current release does not (or it has none)."""
+    scratch = root / mart / f".compare-{os.getpid()}.csv"
+    scratch.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return csv_export(con, f"marts.{mart}", scratch) != released_hash(root, mart)
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
+def _seal(folder: Path) -> None:
+    """Files and folder read-only: nothing in a release can be replaced or added."""
+    for item in folder.iterdir():
+        item.chmod(0o444)
+    folder.chmod(0o555)
+
+
 def write_release(con: duckdb.DuckDBPyConnection, *, root: Path, mart: str, table: str,
                   metadata: dict[str, Any], revision_rows: list[dict[str, Any]],
-                  report_html: str) -> Release:
-    """Write a complete release folder, then move `latest` to it."""
+                  report_html: str, record: Callable[[Release], None] = lambda _r: None) -> Release:
+    """Write a complete release folder, record it, then move `latest` to it.
+
+    The order makes a crash at any point recoverable (`recover_releases`): the folder is written
+    aside and renamed into place whole; `record` (the audit rows) runs next; `latest` moves last,
+    so it never names a release the audit trail does not know.
+    """
     mart_dir = root / mart
     mart_dir.mkdir(parents=True, exist_ok=True)
     staging = mart_dir / f".incoming-{os.getpid()}"
     staging.mkdir(exist_ok=True)
     parquet, csv = staging / f"{mart}.parquet", staging / f"{mart}.csv"
-    con.execute(f"COPY ({_safe_select(con, table)} ORDER BY ALL) TO '{csv}' "
-                "(HEADER, DELIMITER ',', QUOTE '\"')")
+    content_hash = csv_export(con, table, csv)
     con.execute(f"COPY (SELECT * FROM {table} ORDER BY ALL) TO '{parquet}' (FORMAT parquet)")
-    content_hash = hashlib.sha256(csv.read_bytes()).hexdigest()
     release_id = metadata.get("release_id") or next_release_id(root, mart, content_hash)
     metadata = {**metadata, "release_id": release_id, "csv_sha256": content_hash}
     (staging / "metadata.json").write_text(json.dumps(metadata, indent=2, ensure_ascii=False,
@@ -142,11 +179,59 @@ def write_release(con: duckdb.DuckDBPyConnection, *, root: Path, mart: str, tabl
     final = mart_dir / release_id
     if final.exists():
         raise FileExistsError(f"release {final} exists; releases are never overwritten")
+    crash_point("publish:staged")
     staging.rename(final)
-    for item in final.iterdir():
-        item.chmod(0o444)
+    _seal(final)
+    crash_point("publish:written")
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    release = Release(release_id, mart, final, rows, revision_rows, metadata)
+    record(release)
+    crash_point("publish:audited")
+    _point_latest(mart_dir, release_id)
+    return release
+
+
+def _point_latest(mart_dir: Path, release_id: str) -> None:
     pointer_tmp = mart_dir / f".latest-{os.getpid()}"
     pointer_tmp.write_text(release_id + "\n", encoding="utf-8")
     pointer_tmp.replace(mart_dir / "latest")
-    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    return Release(release_id, mart, final, rows, revision_rows, metadata)
+
+
+def recover_releases(con: duckdb.DuckDBPyConnection, root: Path) -> list[str]:
+    """Put the release folders back in a state the audit trail vouches for; say what was done.
+
+    After a crash mid-publication: a half-written folder, or a whole one the audit trail does not
+    know, is moved to `<releases>/.quarantine/` (kept for inspection, never published); `latest`
+    is made to name the newest release the audit trail knows.
+    """
+    if not root.is_dir():
+        return []
+    known_rows = con.execute("SELECT count(*) FROM information_schema.tables WHERE "
+                             "table_schema = 'audit' AND table_name = 'releases'").fetchone()[0]
+    audited = {r[0]: r[1] for r in con.execute(
+        "SELECT release_id, mart FROM audit.releases").fetchall()} if known_rows else {}
+    notes = []
+    for mart_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        leftovers = [p for p in mart_dir.iterdir() if p.is_dir() and (
+            p.name.startswith(".incoming-") or (p.name.startswith("R") and p.name not in audited))]
+        for folder in leftovers:
+            stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+            target = root / ".quarantine" / mart_dir.name / f"{folder.name}-{stamp}"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folder.rename(target)
+            notes.append(f"{mart_dir.name}: {folder.name} was left unfinished or unaudited by an "
+                         f"interrupted publication; moved to {target}")
+        for stray in mart_dir.glob(".latest-*"):
+            stray.unlink()
+        releases = sorted(p.name for p in mart_dir.glob("R*") if p.is_dir() and p.name in audited)
+        pointer = mart_dir / "latest"
+        current = pointer.read_text(encoding="utf-8").strip() if pointer.exists() else None
+        wanted = releases[-1] if releases else None
+        if current != wanted:
+            if wanted:
+                _point_latest(mart_dir, wanted)
+            else:
+                pointer.unlink(missing_ok=True)
+            notes.append(f"{mart_dir.name}: latest named {current or 'nothing'}; now names "
+                         f"{wanted or 'nothing'}, the newest release in the audit trail")
+    return notes

@@ -25,6 +25,7 @@ from orchestration.assets.checks import check_result, gate_description, gate_met
 from orchestration.assets.sources import WRITER_POOL, progress
 from orchestration.provenance import code_version, data_versions
 from orchestration.resources import DataCymru
+from sources.faults import crash_point
 from sources.gates.audit import append_checks
 from sources.gates.dbt_results import attached_node, check_names, gate_of_test, gate_results_from_dbt
 from sources.gates.registry import dbt_vars
@@ -113,6 +114,7 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, datacymru: D
     # for what each test examined and its failing rows.
     held: list[AssetCheckResult] = []
     for event in invocation.stream():
+        crash_point("dbt")  # dbt is running: a test kills the parent here
         if isinstance(event, AssetCheckResult):
             held.append(event)
         else:

@@ -23,6 +23,7 @@ from orchestration.assets.dbt import dbt_checks_on, upstream_datasets
 from orchestration.assets.sources import WRITER_POOL, progress
 from orchestration.provenance import code_version, data_versions
 from orchestration.resources import DataCymru
+from sources.faults import crash_point
 from sources.gates.audit import append_checks
 from sources.gates.marts import gx_checks, mart_names, mart_profiles, run_mart_gates
 from sources.gates.registry import gate
@@ -77,6 +78,7 @@ def build_mart_checks(mart: str):
     def _gates(context: AssetCheckExecutionContext, datacymru: DataCymru):
         with datacymru.connect(read_only=True) as con:
             results = run_mart_gates(con, mart, key.to_user_string())
+        crash_point("gates")
         with datacymru.connect() as con:
             append_checks(con, results, run_id=context.run.run_id, code_version=code_version(),
                           data_versions=data_versions(con))
@@ -115,6 +117,8 @@ def build_publish_asset(mart: str):
             outcome = publish_mart(con, settings, mart, run_id=context.run_id,
                                    code_version=code_version(), data_versions=data_versions(con),
                                    checks=mart_checks(mart), datasets=upstream_datasets(mart))
+        for note in outcome.recovered:
+            context.log.warning(note)
         for result in outcome.release_gates:
             yield check_result(result, release_key(mart))
         if outcome.release is None:
