@@ -3,6 +3,9 @@
 Each check has an id (the fail fixtures in `tests/fixtures/returns/fail/` are named after them),
 a severity (`error` quarantines the file, `warning` is reported but the file is accepted) and
 message templates. Some checks have variants (`check.variant`) that share the check id.
+
+Every Welsh template is wholly Welsh: what is filled into it is a code, a number, a name taken
+from the file or Welsh text, never an English phrase (a test scans them for English words).
 """
 
 from __future__ import annotations
@@ -35,9 +38,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "xlsx_decompression_limit.members": (
         "The workbook has {value} parts; the limit is {limit}.",
         "Mae gan y llyfr gwaith {value} rhan; y terfyn yw {limit}."),
-    "unreadable_file": (
-        "The file could not be read as {kind}: {detail}",
-        "Nid oedd modd darllen y ffeil fel {kind}: {detail}"),
+    "unreadable_file.csv_quotes": (
+        "{file} could not be read as CSV: the quotes in row {row} do not pair up; check for a quote "
+        "left open.",
+        "Nid oedd modd darllen {file} fel CSV: nid yw'r dyfynodau yn rhes {row} yn paru; gwiriwch am "
+        "ddyfynnod sydd heb ei gau."),
+    "unreadable_file.csv_long_cell": (
+        "{file} could not be read as CSV: a cell in row {row} is longer than {limit} characters.",
+        "Nid oedd modd darllen {file} fel CSV: mae cell yn rhes {row} yn hwy na {limit} nod."),
+    "unreadable_file.not_xlsx": (
+        "{file} could not be read as an Excel workbook: it is not a valid .xlsx file. Save it again "
+        "from Excel as an Excel Workbook (.xlsx).",
+        "Nid oedd modd darllen {file} fel llyfr gwaith Excel: nid yw'n ffeil .xlsx ddilys. Cadwch hi "
+        "eto o Excel fel Llyfr Gwaith Excel (.xlsx)."),
+    "unreadable_file.xlsx": (
+        "{file} could not be read as an Excel workbook. Save it again from Excel as an Excel "
+        "Workbook (.xlsx).",
+        "Nid oedd modd darllen {file} fel llyfr gwaith Excel. Cadwch hi eto o Excel fel Llyfr Gwaith "
+        "Excel (.xlsx)."),
+    "unreadable_file.doctype": (
+        "{file} could not be read as an Excel workbook: part {value} declares a DOCTYPE or XML "
+        "entities, which Excel never writes.",
+        "Nid oedd modd darllen {file} fel llyfr gwaith Excel: mae rhan {value} yn datgan DOCTYPE neu "
+        "endidau XML, nad yw Excel byth yn eu hysgrifennu."),
+    "unreadable_file.bad_xml": (
+        "{file} could not be read as an Excel workbook: part {value} is not well-formed XML. Save it "
+        "again from Excel.",
+        "Nid oedd modd darllen {file} fel llyfr gwaith Excel: nid yw rhan {value} yn XML dilys. Cadwch "
+        "hi eto o Excel."),
     "unreadable_encoding": (
         "The file's text encoding could not be read; save it as 'CSV UTF-8 (comma delimited)'.",
         "Nid oedd modd darllen amgodiad testun y ffeil; cadwch hi fel 'CSV UTF-8 (comma delimited)'."),
@@ -188,7 +216,8 @@ def make(key: str, file: str, *, sheet: str | None = None, row: int | None = Non
     check = key.split(".")[0]
     cell = f"{column_letter(col_index)}{row}" if col_index is not None and row else None
     text = None if value is None else str(value)
-    values = {"value": text, "column": column, "cell": cell, **fields}
+    values = {"file": file, "sheet": sheet, "row": row, "value": text, "column": column, "cell": cell,
+              **fields}
     en, cy = MESSAGES[key]
     return Problem(check, "warning" if check in WARNINGS else "error", file, sheet, row, column, cell,
                    text, en.format(**values), cy.format(**values))

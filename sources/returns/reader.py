@@ -90,10 +90,24 @@ def _read_csv(path: Path, file: str) -> tuple[Table | None, list[Problem]]:
         for number, record in enumerate(reader, start=1):
             records.append((number, [c if c != "" else None for c in record]))
     except csv.Error as exc:
-        return None, [*problems, make("unreadable_file", file, row=len(records) + 1, kind="CSV",
-                                      detail=f"row {len(records) + 1}: {exc} (is a quote left open?)")]
+        return None, [*problems, _unreadable_csv(file, len(records) + 1, exc)]
     table = _table(file, None, records)
     return table, problems if table else [*problems, make("empty_file", file)]
+
+
+def _unreadable_csv(file: str, row: int, exc: csv.Error) -> Problem:
+    """A CSV the parser gave up on: a cell over the parser's size limit, or quotes that do not pair."""
+    if "field larger than field limit" in str(exc):
+        return make("unreadable_file.csv_long_cell", file, row=row, value=str(exc),
+                    limit=f"{csv.field_size_limit():,}")
+    return make("unreadable_file.csv_quotes", file, row=row, value=str(exc))
+
+
+def _unreadable_workbook(file: str, exc: BaseException) -> Problem:
+    """A workbook openpyxl could not read; the technical reason is kept as the problem's value."""
+    reason = str(exc).strip()
+    return make("unreadable_file.xlsx", file,
+                value=f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__)
 
 
 def _cell_text(cell: object) -> Cell:
@@ -121,7 +135,7 @@ def _read_xlsx(path: Path, file: str, sheet: str | None,
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
     except Exception as exc:  # any failure to parse an untrusted file means it is unreadable
-        return None, [make("unreadable_file", file, kind="an Excel workbook", detail=f"{exc}.")]
+        return None, [_unreadable_workbook(file, exc)]
     try:
         if sheet is not None and sheet not in book.sheetnames:
             return None, [make("sheet_not_found", file, value=sheet,
@@ -133,7 +147,7 @@ def _read_xlsx(path: Path, file: str, sheet: str | None,
         records = [(n, [_cell_text(c) for c in row])
                    for n, row in enumerate(worksheet.iter_rows(), start=1)]
     except Exception as exc:  # see above
-        return None, [make("unreadable_file", file, kind="an Excel workbook", detail=f"{exc}.")]
+        return None, [_unreadable_workbook(file, exc)]
     finally:
         book.close()
     table = _table(file, worksheet.title, records)

@@ -82,12 +82,9 @@ def check_workbook_zip(path: Path, file: str, config: ReturnsConfig) -> list[Pro
                 return [make("macros_not_accepted", file, value="vbaProject.bin")]
             for member in members:
                 if member.filename.lower().endswith((".xml", ".rels")) and _has_doctype(archive, member):
-                    return [make("unreadable_file", file, kind="an Excel workbook",
-                                 detail=f"part {member.filename} declares a DOCTYPE, which "
-                                        "Excel never writes.")]
+                    return [make("unreadable_file.doctype", file, value=member.filename)]
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
-        return [make("unreadable_file", file, kind="an Excel workbook",
-                     detail=f"it is not a valid .xlsx file ({exc}).")]
+        return [make("unreadable_file.not_xlsx", file, value=f"{type(exc).__name__}: {exc}")]
     return []
 
 
