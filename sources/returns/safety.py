@@ -2,7 +2,10 @@
 
 A file name is never used as a path: only a sanitised base name is kept. Every path the intake
 writes is checked to resolve inside its folder. An XLSX is a zip: its declared sizes, compression
-ratios, member count, macros and XML doctypes are checked with `zipfile` before openpyxl sees it.
+ratios, member count and macros are checked with `zipfile` before openpyxl sees it, and every XML
+part is parsed through to its end with `defusedxml`, which refuses any DTD or entity wherever it
+is (after a long comment, in UTF-16, in a part with an odd name). openpyxl itself parses with
+`defusedxml` too, since it is installed.
 """
 
 from __future__ import annotations
@@ -11,6 +14,10 @@ import re
 import unicodedata
 import zipfile
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser
 
 from sources.returns.config import ReturnsConfig
 from sources.returns.problems import Problem, make
@@ -19,6 +26,10 @@ ACCEPTED_TYPES = ("csv", "xlsx")
 MACRO_TYPES = ("xlsm", "xltm", "xlam", "xlsb")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_NAME = 120
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+# How an XML part may begin: a UTF-8 or UTF-16 byte order mark, or "<" in UTF-8 or UTF-16.
+_XML_STARTS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"<", b"\x00<")
+_CHUNK = 1 << 16
 
 
 class UnsafePathError(ValueError):
@@ -81,8 +92,9 @@ def check_workbook_zip(path: Path, file: str, config: ReturnsConfig) -> list[Pro
             if any(m.filename.lower().endswith("vbaproject.bin") for m in members):
                 return [make("macros_not_accepted", file, value="vbaProject.bin")]
             for member in members:
-                if member.filename.lower().endswith((".xml", ".rels")) and _has_doctype(archive, member):
-                    return [make("unreadable_file.doctype", file, value=member.filename)]
+                problem = _xml_problem(archive, member, file)
+                if problem:
+                    return [problem]
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
         return [make("unreadable_file.not_xlsx", file, value=f"{type(exc).__name__}: {exc}")]
     return []
@@ -103,7 +115,35 @@ def _zip_limits(members: list[zipfile.ZipInfo], file: str, config: ReturnsConfig
     return []
 
 
-def _has_doctype(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
+def _is_xml(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
+    """An XML part by its name, or by how it begins whatever its name (openpyxl follows any name)."""
+    if member.filename.lower().endswith(_XML_SUFFIXES):
+        return True
     with archive.open(member) as handle:
-        head = handle.read(2048)
-    return b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper()
+        head = handle.read(4).lstrip(b" \t\r\n")
+    return head.startswith(_XML_STARTS)
+
+
+class _Discard:
+    """A parser target that keeps nothing: the part is parsed to be checked, not read."""
+
+    def close(self) -> None:
+        return None
+
+
+def _xml_problem(archive: zipfile.ZipFile, member: zipfile.ZipInfo, file: str) -> Problem | None:
+    """Parse one part through to its end, streamed; any DTD, entity or malformed XML is a problem."""
+    if member.is_dir() or not _is_xml(archive, member):
+        return None
+    parser = DefusedXMLParser(target=_Discard(), forbid_dtd=True, forbid_entities=True,
+                              forbid_external=True)
+    try:
+        with archive.open(member) as handle:
+            while chunk := handle.read(_CHUNK):
+                parser.feed(chunk)
+        parser.close()
+    except DefusedXmlException:
+        return make("unreadable_file.doctype", file, value=member.filename)
+    except ParseError:
+        return make("unreadable_file.bad_xml", file, value=member.filename)
+    return None
