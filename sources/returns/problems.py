@@ -141,6 +141,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "or leave the value empty and give a marker.",
         "Nid yw '{value}' yng ngholofn {column} yn rhif; ysgrifennwch ddigidau yn unig (dim atalnodau, "
         "unedau na symbolau), neu gadewch y gwerth yn wag a rhoi marciwr."),
+    "non_numeric_value.not_finite": (
+        "'{value}' in column {column} is not a finite number: it is too large to hold, or not a number "
+        "at all. Write the figure in digits.",
+        "Nid yw '{value}' yng ngholofn {column} yn rhif meidraidd: mae'n rhy fawr i'w gadw, neu nid yw'n "
+        "rhif o gwbl. Ysgrifennwch y ffigur mewn digidau."),
     "value_and_marker_both_present": (
         "Both a value ({value}) and a marker ({marker}) are given; give one or the other.",
         "Rhoddwyd gwerth ({value}) a marciwr ({marker}); rhowch y naill neu'r llall."),
