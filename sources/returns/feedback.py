@@ -56,7 +56,7 @@ def _status(s: Submission) -> tuple[str, str]:
         return (f"Ignored: this file is identical to submission {s.duplicate_of}, already received.",
                 f"Anwybyddwyd: mae'r ffeil hon yn union yr un fath â chyflwyniad {s.duplicate_of}, "
                 "a dderbyniwyd eisoes.")
-    n = len(s.errors)
+    n = f"{s.error_count:,}"
     return (f"Not accepted: {n} problem(s) to fix. Nothing from this file was loaded; correct every "
             "problem below and send the whole file again.",
             f"Heb ei derbyn: {n} problem i'w cywiro. Ni lwythwyd dim o'r ffeil hon; cywirwch bob "

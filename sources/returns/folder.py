@@ -16,10 +16,8 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
-
 from sources.returns.config import ReturnsConfig
-from sources.returns.intake import process_file, processed_dir
+from sources.returns.intake import Warehouse, process_file, processed_dir
 from sources.returns.reference import COUNCILS
 from sources.returns.safety import UnsafePathError, inside, safe_name
 from sources.returns.submission import Submission
@@ -105,9 +103,12 @@ def next_intake_batch(settings: Settings, cursor: str | None,
     return new, json.dumps(sorted((seen & present) | {p.name for p in new}))
 
 
-def process_intake_file(path: Path, settings: Settings, con: duckdb.DuckDBPyConnection,
+def process_intake_file(path: Path, settings: Settings, con: Warehouse,
                         config: ReturnsConfig | None = None) -> Submission:
-    """Process one file from the intake, then move it to `<home>/intake/processed/<submission_id>/`."""
+    """Process one file from the intake, then move it to `<home>/intake/processed/<submission_id>/`.
+
+    `con` is the warehouse connection, or a function that opens one after the file is validated.
+    """
     path = Path(path)
     if path.is_symlink() or inside(settings.intake, path).parent != settings.intake.resolve():
         raise UnsafePathError(f"{path} is not a file directly in {settings.intake}")
@@ -118,8 +119,13 @@ def process_intake_file(path: Path, settings: Settings, con: duckdb.DuckDBPyConn
     return submission
 
 
-def scan_intake(settings: Settings, con: duckdb.DuckDBPyConnection,
+def scan_intake(settings: Settings, con: Warehouse,
                 config: ReturnsConfig | None = None) -> list[Submission]:
-    """Process every file waiting in the intake folder, oldest first."""
+    """Process every file waiting in the intake folder, oldest first.
+
+    Given a function that opens the warehouse (such as the Dagster resource's `connect`) rather
+    than an open connection, each file is read and validated with the warehouse closed, and the
+    write connection is held only to record it.
+    """
     config = config or ReturnsConfig.from_env()
     return [process_intake_file(p, settings, con, config) for p in new_intake_files(settings, set(), config)]

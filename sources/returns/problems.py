@@ -10,6 +10,7 @@ from the file or Welsh text, never an English phrase (a test scans them for Engl
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -180,9 +181,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+# The line that stands in for the problems of one check beyond the first few listed.
+MORE: tuple[str, str] = (
+    "…and {omitted} more like this ({check}): {total} in all, of which only the first {shown} are "
+    "listed. Correct them all before sending the file again.",
+    "…a {omitted} arall fel hyn ({check}): {total} i gyd, a dim ond y {shown} cyntaf a restrir. "
+    "Cywirwch bob un cyn anfon y ffeil eto.")
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with (or worth knowing about) a return, located as precisely as possible."""
+    """One thing wrong with (or worth knowing about) a return, located as precisely as possible.
+
+    `omitted` is 0 for a problem found in the file; a line summing up problems not listed one by
+    one (see `ProblemLog`) has no location and counts them in `omitted`.
+    """
 
     check: str
     severity: Severity
@@ -194,6 +207,12 @@ class Problem:
     value: str | None
     message_en: str
     message_cy: str
+    omitted: int = 0
+
+    @property
+    def count(self) -> int:
+        """How many problems this line stands for."""
+        return self.omitted or 1
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -226,3 +245,47 @@ def make(key: str, file: str, *, sheet: str | None = None, row: int | None = Non
     en, cy = MESSAGES[key]
     return Problem(check, "warning" if check in WARNINGS else "error", file, sheet, row, column, cell,
                    text, en.format(**values), cy.format(**values))
+
+
+def more_like_this(first_omitted: Problem, omitted: int, shown: int) -> Problem:
+    """The line that stands for `omitted` problems of one check, after the `shown` listed."""
+    values = {"omitted": f"{omitted:,}", "total": f"{omitted + shown:,}", "shown": f"{shown:,}",
+              "check": first_omitted.check}
+    p = first_omitted
+    return Problem(p.check, p.severity, p.file, p.sheet, None, None, None, None,
+                   MORE[0].format(**values), MORE[1].format(**values), omitted)
+
+
+class ProblemLog:
+    """Problems in the order found, keeping only the first `per_check` of each check (0 keeps all).
+
+    The rest are counted, not kept: `problems()` puts one line where the first of them was, saying
+    how many more there were, so a file wrong on every row still gets a short, readable report
+    (and the warehouse a small write) that gives the true total.
+    """
+
+    def __init__(self, per_check: int = 0) -> None:
+        self.per_check = per_check
+        self._kept: list[Problem] = []
+        self._counts: Counter[str] = Counter()
+        self._more_at: dict[str, int] = {}
+
+    def append(self, problem: Problem) -> None:
+        self._counts[problem.check] += 1
+        seen = self._counts[problem.check]
+        if not self.per_check or seen <= self.per_check:
+            self._kept.append(problem)
+        elif seen == self.per_check + 1:
+            self._more_at[problem.check] = len(self._kept)
+            self._kept.append(problem)  # replaced by the summary once the total is known
+
+    def extend(self, problems: list[Problem]) -> None:
+        for problem in problems:
+            self.append(problem)
+
+    def problems(self) -> list[Problem]:
+        """The problems kept, each check's summary line in place of the ones beyond the cap."""
+        kept = list(self._kept)
+        for check, index in self._more_at.items():
+            kept[index] = more_like_this(kept[index], self._counts[check] - self.per_check, self.per_check)
+        return kept

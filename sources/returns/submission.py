@@ -52,6 +52,16 @@ class Submission:
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "warning"]
 
+    @property
+    def error_count(self) -> int:
+        """Every error found, including those only counted on a summary line."""
+        return sum(p.count for p in self.errors)
+
+    @property
+    def warning_count(self) -> int:
+        """Every warning found, including those only counted on a summary line."""
+        return sum(p.count for p in self.warnings)
+
     def audit_row(self, home: Path) -> dict[str, Any]:
         """The row for `audit.submissions` (feedback path relative to the home folder)."""
         feedback = None
@@ -62,7 +72,7 @@ class Submission:
                 "submitted_by": self.submitted_by, "collection": self.collection,
                 "file_name": self.file_name, "file_format": self.file_format, "sheet": self.sheet,
                 "archive_sha256": self.archive_sha256, "bytes": self.bytes, "status": self.status,
-                "errors": len(self.errors), "warnings": len(self.warnings),
+                "errors": self.error_count, "warnings": self.warning_count,
                 "rows_loaded": self.rows_loaded, "received_at": self.received_at,
                 "supersedes": self.supersedes, "duplicate_of": self.duplicate_of,
                 "feedback_path": feedback}

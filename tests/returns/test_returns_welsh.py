@@ -9,7 +9,7 @@ from returns_support import CARDIFF, FIXTURES, GOOD_CSV
 
 from sources.returns import process_file
 from sources.returns.feedback import render_html
-from sources.returns.problems import MESSAGES, make
+from sources.returns.problems import MESSAGES, MORE, make
 
 ENGLISH = re.compile(r"\b(the|is|an|not|workbook|could|file|sheet|row|column|was|and|of|it)\b", re.I)
 # What is filled into a message is a code, a number, a name from the file or Welsh text: never English.
@@ -59,3 +59,9 @@ def test_an_unreadable_workbook_is_explained_wholly_in_welsh(tmp_path, settings,
     assert "ffurflen.xlsx could not be read as an Excel workbook" in error.message_en
     assert not welsh_english_words(error.message_cy), error.message_cy
     assert error.message_cy.startswith("Nid oedd modd darllen ffurflen.xlsx fel llyfr gwaith Excel")
+
+
+def test_the_line_counting_problems_not_listed_is_wholly_welsh():
+    values = {"omitted": "268,000", "total": "268,050", "shown": "50", "check": "unknown_measure"}
+    assert _fields(MORE[1]) == _fields(MORE[0]) == set(values)
+    assert not welsh_english_words(MORE[1].format(**values))
