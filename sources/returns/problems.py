@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
 
-WARNINGS = frozenset({"unknown_column", "windows_1252_encoding", "missing_measure"})
+WARNINGS = frozenset({"unknown_column", "windows_1252_encoding", "missing_measure", "hidden_sheet"})
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "unsupported_file_type": (
@@ -78,6 +78,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sheet_not_found": (
         "The workbook has no sheet named '{value}'; its sheets are {allowed}.",
         "Nid oes dalen o'r enw '{value}' yn y llyfr gwaith; ei dalennau yw {allowed}."),
+    "sheet_not_found.hidden": (
+        "Sheet '{value}' is hidden, and a hidden sheet is never read as the return; unhide it, or "
+        "send the return on a visible sheet.",
+        "Mae'r ddalen '{value}' wedi'i chuddio, ac ni ddarllenir dalen gudd fel y ffurflen byth; "
+        "dangoswch hi, neu anfonwch y ffurflen ar ddalen weladwy."),
+    "sheet_not_found.no_visible": (
+        "The workbook has no visible sheet: its sheets {allowed} are all hidden, and a hidden sheet "
+        "is never read as the return.",
+        "Nid oes dalen weladwy yn y llyfr gwaith: mae ei dalennau {allowed} i gyd wedi'u cuddio, ac ni "
+        "ddarllenir dalen gudd fel y ffurflen byth."),
+    "hidden_sheet": (
+        "Sheet '{value}' is hidden and was not read; the return was read from the visible sheet "
+        "'{used}'. If the hidden sheet holds the figures, unhide it and delete the other.",
+        "Mae'r ddalen '{value}' wedi'i chuddio ac ni chafodd ei darllen; darllenwyd y ffurflen o'r "
+        "ddalen weladwy '{used}'. Os yw'r ddalen gudd yn dal y ffigurau, dangoswch hi a dilëwch y "
+        "llall."),
     "empty_file": (
         "The file is empty.",
         "Mae'r ffeil yn wag."),

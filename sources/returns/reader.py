@@ -7,7 +7,7 @@ a quoted cell left open at the end of a file; a return is at most a few hundred 
 
 XLSX is opened with openpyxl in read-only mode with `data_only=False`, after the zip checks in
 `safety`: formulas are never evaluated; a formula cell comes back as a `Formula` so validation
-can report it.
+can report it. The return is a visible sheet; hidden sheets are reported and never read.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sources.returns.config import ReturnsConfig
 from sources.returns.problems import Problem, make
+from sources.returns.reference import RETURN_SHEET
 from sources.returns.safety import check_workbook_zip
 
 
@@ -125,6 +126,33 @@ def _cell_text(cell: object) -> Cell:
     return unicodedata.normalize("NFC", str(value))
 
 
+def _choose_sheet(book: object, file: str, sheet: str | None) -> tuple[object | None, list[Problem]]:
+    """The worksheet that is the return, and a warning for every hidden sheet (never read).
+
+    A sheet named in `sheet` must exist and be visible. Otherwise the return is the visible sheet
+    the template names (`return`), or else the first visible sheet: a hidden sheet is often an
+    old draft, so it is never taken for the return without the council seeing it.
+    """
+    worksheets = book.worksheets
+    visible = [ws for ws in worksheets if ws.sheet_state == "visible"]
+    if sheet is not None:
+        if sheet not in book.sheetnames:
+            return None, [make("sheet_not_found", file, value=sheet, allowed=", ".join(book.sheetnames))]
+        if book[sheet].sheet_state != "visible":
+            return None, [make("sheet_not_found.hidden", file, sheet=sheet, value=sheet)]
+        chosen = book[sheet]
+    elif not worksheets:
+        return None, [make("empty_file", file)]
+    elif not visible:
+        return None, [make("sheet_not_found.no_visible", file, allowed=", ".join(book.sheetnames))]
+    else:
+        named = [ws for ws in visible if ws.title.strip().casefold() == RETURN_SHEET]
+        chosen = (named or visible)[0]
+    hidden = [make("hidden_sheet", file, sheet=ws.title, value=ws.title, used=chosen.title)
+              for ws in worksheets if ws.sheet_state != "visible"]
+    return chosen, hidden
+
+
 def _read_xlsx(path: Path, file: str, sheet: str | None,
                config: ReturnsConfig) -> tuple[Table | None, list[Problem]]:
     problems = check_workbook_zip(path, file, config)
@@ -137,12 +165,9 @@ def _read_xlsx(path: Path, file: str, sheet: str | None,
     except Exception as exc:  # any failure to parse an untrusted file means it is unreadable
         return None, [_unreadable_workbook(file, exc)]
     try:
-        if sheet is not None and sheet not in book.sheetnames:
-            return None, [make("sheet_not_found", file, value=sheet,
-                               allowed=", ".join(book.sheetnames))]
-        if not book.worksheets:
-            return None, [make("empty_file", file)]
-        worksheet = book[sheet] if sheet is not None else book.worksheets[0]
+        worksheet, problems = _choose_sheet(book, file, sheet)
+        if worksheet is None:
+            return None, problems
         worksheet.reset_dimensions()
         records = [(n, [_cell_text(c) for c in row])
                    for n, row in enumerate(worksheet.iter_rows(), start=1)]
@@ -151,4 +176,4 @@ def _read_xlsx(path: Path, file: str, sheet: str | None,
     finally:
         book.close()
     table = _table(file, worksheet.title, records)
-    return table, [] if table else [make("empty_file", file, sheet=worksheet.title)]
+    return table, problems if table else [*problems, make("empty_file", file, sheet=worksheet.title)]
