@@ -88,6 +88,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "is never read as the return.",
         "Nid oes dalen weladwy yn y llyfr gwaith: mae ei dalennau {allowed} i gyd wedi'u cuddio, ac ni "
         "ddarllenir dalen gudd fel y ffurflen byth."),
+    "sheet_too_large": (
+        "Sheet '{sheet}' in {file} spans {value}, {rows} rows by {columns} columns: more than the "
+        "limit of {max_rows} rows by {max_columns} columns. Delete the unused rows and columns, or "
+        "copy the return into a new workbook, and send it again.",
+        "Mae'r ddalen '{sheet}' yn {file} yn rhychwantu {value}, {rows} rhes wrth {columns} colofn: "
+        "mwy na'r terfyn o {max_rows} rhes wrth {max_columns} colofn. Dilëwch y rhesi a'r colofnau "
+        "nas defnyddir, neu copïwch y ffurflen i lyfr gwaith newydd, a'i hanfon eto."),
+    "sheet_too_large.rows": (
+        "Sheet '{sheet}' in {file} has more than {max_rows} rows; the limit is {max_rows} rows by "
+        "{max_columns} columns. Delete the unused rows, or copy the return into a new workbook, and "
+        "send it again.",
+        "Mae gan y ddalen '{sheet}' yn {file} fwy na {max_rows} rhes; y terfyn yw {max_rows} rhes wrth "
+        "{max_columns} colofn. Dilëwch y rhesi nas defnyddir, neu copïwch y ffurflen i lyfr gwaith "
+        "newydd, a'i hanfon eto."),
     "hidden_sheet": (
         "Sheet '{value}' is hidden and was not read; the return was read from the visible sheet "
         "'{used}'. If the hidden sheet holds the figures, unhide it and delete the other.",

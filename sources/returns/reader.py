@@ -7,7 +7,9 @@ a quoted cell left open at the end of a file; a return is at most a few hundred 
 
 XLSX is opened with openpyxl in read-only mode with `data_only=False`, after the zip checks in
 `safety`: formulas are never evaluated; a formula cell comes back as a `Formula` so validation
-can report it. The return is a visible sheet; hidden sheets are reported and never read.
+can report it. The return is a visible sheet; hidden sheets are reported and never read. A
+sheet is bounded by the cells read, not by bytes: its declared size is checked before reading,
+and at most `max_rows` rows of `max_columns` cells are read.
 """
 
 from __future__ import annotations
@@ -153,6 +155,40 @@ def _choose_sheet(book: object, file: str, sheet: str | None) -> tuple[object | 
     return chosen, hidden
 
 
+def _too_large(worksheet: object, file: str, config: ReturnsConfig, key: str = "sheet_too_large",
+               **fields: object) -> Problem:
+    return make(key, file, sheet=worksheet.title, max_rows=f"{config.max_rows:,}",
+                max_columns=f"{config.max_columns:,}", **fields)
+
+
+def _declared_too_large(worksheet: object, file: str, config: ReturnsConfig) -> Problem | None:
+    """The sheet's own `<dimension>`, checked before a cell is read; None when within the caps.
+
+    A sheet without one (or with one that understates it) is bounded while it is read instead.
+    """
+    rows, columns = worksheet.max_row, worksheet.max_column
+    if rows is None or columns is None or (rows <= config.max_rows and columns <= config.max_columns):
+        return None
+    return _too_large(worksheet, file, config, value=worksheet.calculate_dimension(),
+                      rows=f"{rows:,}", columns=f"{columns:,}")
+
+
+def _bounded_records(worksheet: object, file: str,
+                     config: ReturnsConfig) -> tuple[list[tuple[int, list[Cell]]], Problem | None]:
+    """The sheet's rows, never more than `max_rows` of them nor more than `max_columns` cells each.
+
+    openpyxl pads every row out to the widest column asked for, so without `max_col` one cell in
+    column XFD makes each row 16,384 cells; cells right of the cap are not read at all.
+    """
+    worksheet.reset_dimensions()  # read to the real end of the data, not to what the sheet declares
+    records: list[tuple[int, list[Cell]]] = []
+    for number, row in enumerate(worksheet.iter_rows(max_col=config.max_columns), start=1):
+        if number > config.max_rows:
+            return records, _too_large(worksheet, file, config, "sheet_too_large.rows")
+        records.append((number, [_cell_text(c) for c in row]))
+    return records, None
+
+
 def _read_xlsx(path: Path, file: str, sheet: str | None,
                config: ReturnsConfig) -> tuple[Table | None, list[Problem]]:
     problems = check_workbook_zip(path, file, config)
@@ -168,9 +204,11 @@ def _read_xlsx(path: Path, file: str, sheet: str | None,
         worksheet, problems = _choose_sheet(book, file, sheet)
         if worksheet is None:
             return None, problems
-        worksheet.reset_dimensions()
-        records = [(n, [_cell_text(c) for c in row])
-                   for n, row in enumerate(worksheet.iter_rows(), start=1)]
+        too_large = _declared_too_large(worksheet, file, config)
+        if too_large is None:
+            records, too_large = _bounded_records(worksheet, file, config)
+        if too_large is not None:
+            return None, [*problems, too_large]
     except Exception as exc:  # see above
         return None, [_unreadable_workbook(file, exc)]
     finally:
