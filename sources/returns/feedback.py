@@ -89,7 +89,9 @@ def render_html(s: Submission) -> str:
     """A self-contained bilingual page (English and Welsh side by side)."""
     en, cy = _status(s)
     names = " / ".join(n for n in COUNCILS.get(s.council_code or "", ()) if n)
-    facts = [("File / Ffeil", s.file_name), ("Sheet / Dalen", s.sheet),
+    sent = s.original_name if s.original_name != s.file_name else None
+    facts = [("File / Ffeil", s.file_name), ("Name as sent / Enw fel y'i anfonwyd", sent),
+             ("Sheet / Dalen", s.sheet),
              ("Council / Cyngor", f"{s.council_code or 'unknown / anhysbys'} {names}"),
              ("Collection / Casgliad", s.collection), ("Submission / Cyflwyniad", s.submission_id),
              ("Received / Derbyniwyd", s.received_at.isoformat(timespec="seconds")),

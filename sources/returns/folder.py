@@ -34,8 +34,9 @@ class SubmitError(ValueError):
 def submit(file: Path, council: str, settings: Settings, config: ReturnsConfig | None = None) -> Path:
     """Copy a council's file into the intake as `<council>__<timestamp>-<token>__<safe name>`.
 
-    The copy is written under `.incoming/` and moved in atomically, so the intake never shows a
-    half-written file. Returns the path in the intake.
+    The safe name keeps letters of any alphabet (`Ôô.csv`), so the name the council gave is what
+    the intake records. The copy is written under `.incoming/` and moved in atomically, so the
+    intake never shows a half-written file. Returns the path in the intake.
     """
     config = config or ReturnsConfig.from_env()
     if council not in COUNCILS:
@@ -47,7 +48,7 @@ def submit(file: Path, council: str, settings: Settings, config: ReturnsConfig |
     if size > config.max_bytes:
         raise SubmitError(f"{source.name} is {size} bytes; the limit is {config.max_bytes} bytes")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    name = f"{council}__{stamp}-{uuid.uuid4().hex[:6]}__{safe_name(source.name)}"
+    name = f"{council}__{stamp}-{uuid.uuid4().hex[:6]}__{safe_name(source.name, ascii_only=False)}"
     intake = settings.intake
     (intake / INCOMING).mkdir(parents=True, exist_ok=True)
     target = inside(intake, intake / name)

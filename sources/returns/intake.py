@@ -32,7 +32,15 @@ from sources.returns.feedback import write_feedback
 from sources.returns.problems import Problem
 from sources.returns.reader import read_table
 from sources.returns.reference import COUNCILS
-from sources.returns.safety import UnsafePathError, check_size, check_type, extension, inside, safe_name
+from sources.returns.safety import (
+    UnsafePathError,
+    check_size,
+    check_type,
+    extension,
+    inside,
+    original_name,
+    safe_name,
+)
 from sources.returns.submission import Submission, new_submission_id
 from sources.returns.validate import Validation, validate
 from sources.settings import Settings
@@ -139,13 +147,13 @@ def process_file(path: Path, settings: Settings, submitting_council: str | None,
     if submitting_council is not None and submitting_council not in COUNCILS:
         raise ValueError(f"{submitting_council!r} is not the GSS code of a Welsh council")
     received_at = datetime.now(UTC)
-    name = safe_name(Path(path).name)
+    name = safe_name(Path(path).name)  # stored and read under this; the name as sent is recorded
     archived = archive_return(Path(path), settings, name, received_at, config)
     submission = Submission(
         submission_id=new_submission_id(received_at), council_code=submitting_council,
         submitted_by=submitting_council, collection=None, file_name=name, file_format=extension(name),
         sheet=sheet, archive_sha256=archived.sha256, bytes=archived.bytes, status="quarantined",
-        received_at=received_at)
+        received_at=received_at, original_name=original_name(Path(path).name))
     problems, validation = _check(archived, name, sheet, submitting_council, config)
     with write_connection(con) as connection:
         store.ensure_tables(connection)

@@ -1,6 +1,7 @@
 """Keeping untrusted files harmless: safe names, contained paths, and XLSX checks before opening.
 
-A file name is never used as a path: only a sanitised base name is kept. Every path the intake
+A file name is never used as a path: only a sanitised base name is kept (the name as sent is
+recorded apart, for people to read). Every path the intake
 writes is checked to resolve inside its folder. An XLSX is a zip: its declared sizes, compression
 ratios, member count and macros are checked with `zipfile` before openpyxl sees it, and every XML
 part is parsed through to its end with `defusedxml`, which refuses any DTD or entity wherever it
@@ -25,6 +26,7 @@ from sources.returns.problems import Problem, make
 ACCEPTED_TYPES = ("csv", "xlsx")
 MACRO_TYPES = ("xlsm", "xltm", "xlam", "xlsb")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_UNSAFE_LETTERS = re.compile(r"[^\w.-]+")  # \w: letters and digits of any alphabet, and _
 _MAX_NAME = 120
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 # How an XML part may begin: a UTF-8 or UTF-16 byte order mark, or "<" in UTF-8 or UTF-16.
@@ -36,17 +38,51 @@ class UnsafePathError(ValueError):
     """A path would resolve outside the folder it must stay in."""
 
 
-def safe_name(name: str, fallback: str = "return") -> str:
-    """A base name safe to use in any folder: no separators, no leading dots, bounded length."""
-    base = re.split(r"[\\/]", unicodedata.normalize("NFKC", name or ""))[-1]
-    base = _UNSAFE.sub("_", base.replace("\x00", "")).strip("._-")
-    if not base:
-        return fallback
+def _base(name: str) -> str:
+    """The last component of a name, compatibility-normalised (so a full-width slash splits too)."""
+    return re.split(r"[\\/]", unicodedata.normalize("NFKC", name or ""))[-1].replace("\x00", "")
+
+
+def _ascii(text: str) -> str:
+    """Latin letters without their accents (ŵ → w, Ô → O); letters of other alphabets drop out."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
+def _clip(text: str, limit: int) -> str:
+    """At most `limit` bytes of UTF-8, cut between characters."""
+    return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
+
+
+def safe_name(name: str, fallback: str = "return", *, ascii_only: bool = True) -> str:
+    """A base name safe to use in any folder: no separators, no leading dots, bounded length.
+
+    Stem and extension are cleaned apart, so the extension (and with it the file type) survives a
+    stem that is all accents or another alphabet: `Ôô.csv` → `Oo.csv`, `данные.csv` →
+    `return.csv`. With `ascii_only=False` letters of any alphabet are kept (`Ôô.csv`), for names
+    a person reads, such as those in the intake folder.
+    """
+    base = _base(name)
     stem, dot, ext = base.rpartition(".")
-    if not dot or not stem:
-        return base[:_MAX_NAME]
-    ext = ext[:10]
-    return f"{stem[:_MAX_NAME - len(ext) - 1]}.{ext}"
+    if not dot:
+        stem, ext = base, ""
+    unsafe = _UNSAFE if ascii_only else _UNSAFE_LETTERS
+    if ascii_only:
+        stem, ext = _ascii(stem), _ascii(ext)
+    stem, ext = unsafe.sub("_", stem).lstrip("._-"), unsafe.sub("_", ext).strip("._-")[:10]
+    if not ext:
+        return _clip(stem.rstrip("._-"), _MAX_NAME) or fallback
+    return f"{_clip(stem, _MAX_NAME - len(ext) - 1) or fallback}.{ext}"
+
+
+def original_name(name: str) -> str | None:
+    """A file's name as the council gave it, for the record and the report, never for a path.
+
+    Only the base name is kept, without control, format (such as right-to-left overrides) or
+    undecodable characters; None when nothing is left.
+    """
+    base = re.split(r"[\\/]", unicodedata.normalize("NFC", name or ""))[-1]
+    kept = "".join(c for c in base if not unicodedata.category(c).startswith("C"))
+    return kept[:255] or None
 
 
 def extension(name: str) -> str:

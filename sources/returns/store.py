@@ -23,7 +23,7 @@ RAW_TABLE = "raw.council__returns"
 SUBMISSION_COLUMNS = ("submission_id", "council_code", "submitted_by", "collection", "file_name",
                       "file_format", "sheet", "archive_sha256", "bytes", "status", "errors",
                       "warnings", "rows_loaded", "received_at", "supersedes", "duplicate_of",
-                      "feedback_path")
+                      "feedback_path", "original_name")
 _DDL = (
     "CREATE SCHEMA IF NOT EXISTS raw",
     "CREATE SCHEMA IF NOT EXISTS audit",
@@ -39,8 +39,10 @@ _DDL = (
         archive_sha256 VARCHAR, bytes BIGINT, status VARCHAR NOT NULL, errors INTEGER NOT NULL,
         warnings INTEGER NOT NULL, rows_loaded INTEGER NOT NULL, received_at TIMESTAMPTZ NOT NULL,
         supersedes VARCHAR, duplicate_of VARCHAR, feedback_path VARCHAR,
-        recorded_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        recorded_at TIMESTAMPTZ NOT NULL DEFAULT now(), original_name VARCHAR,
         CHECK (status IN ('accepted', 'quarantined', 'duplicate')))""",
+    # Added after the table first shipped: warehouses made before it gain the column here.
+    "ALTER TABLE audit.submissions ADD COLUMN IF NOT EXISTS original_name VARCHAR",
     """CREATE TABLE IF NOT EXISTS audit.submission_problems (
         submission_id VARCHAR NOT NULL, severity VARCHAR NOT NULL, check_name VARCHAR NOT NULL,
         file_name VARCHAR, sheet VARCHAR, "row" INTEGER, "column" VARCHAR, cell VARCHAR,

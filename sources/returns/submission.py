@@ -23,7 +23,8 @@ class Submission:
     """The outcome of one file.
 
     `status` is as at intake; a later supersession shows in the view `audit.submission_status`
-    and in `list_submissions`.
+    and in `list_submissions`. `file_name` is the safe (ASCII) name the file is stored under;
+    `original_name` is the name as it was sent, for people to read.
     """
 
     submission_id: str
@@ -43,6 +44,7 @@ class Submission:
     duplicate_of: str | None = None
     feedback_dir: Path | None = None
     revisions: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    original_name: str | None = None
 
     @property
     def errors(self) -> list[Problem]:
@@ -75,4 +77,4 @@ class Submission:
                 "errors": self.error_count, "warnings": self.warning_count,
                 "rows_loaded": self.rows_loaded, "received_at": self.received_at,
                 "supersedes": self.supersedes, "duplicate_of": self.duplicate_of,
-                "feedback_path": feedback}
+                "feedback_path": feedback, "original_name": self.original_name}
