@@ -102,3 +102,12 @@ def test_scan_intake_takes_a_function_that_opens_the_warehouse(settings, config)
     assert [s.status for s in done] == ["accepted"]
     with duckdb.connect(str(settings.warehouse), read_only=True) as check:
         assert len(raw_rows(check)) == 5
+
+
+def test_sample_returns_load_through_a_function_that_opens_the_warehouse(settings, config):
+    from sources.returns import load_sample_returns
+
+    connect = lambda: duckdb.connect(str(settings.warehouse))  # noqa: E731
+    assert len(load_sample_returns(settings, connect, config)) == 44
+    assert load_sample_returns(settings, connect, config) == []
+    assert _other_writer_can_open(settings.warehouse) is True

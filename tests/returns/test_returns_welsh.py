@@ -65,3 +65,13 @@ def test_the_line_counting_problems_not_listed_is_wholly_welsh():
     values = {"omitted": "268,000", "total": "268,050", "shown": "50", "check": "unknown_measure"}
     assert _fields(MORE[1]) == _fields(MORE[0]) == set(values)
     assert not welsh_english_words(MORE[1].format(**values))
+
+
+def test_a_csv_cell_too_long_to_parse_is_explained_in_both_languages(tmp_path, settings, con, config):
+    path = tmp_path / "hir.csv"
+    path.write_bytes(GOOD_CSV.read_bytes().replace(b",,\r\n", b',"' + b"x" * 200_000 + b'"\r\n', 1))
+    (error,) = process_file(path, settings, CARDIFF, con, config=config).errors
+    assert (error.check, error.row) == ("unreadable_file", 2)
+    assert "row 2 is longer than 131,072 characters" in error.message_en
+    assert "rhes 2 yn hwy na 131,072 nod" in error.message_cy
+    assert not welsh_english_words(error.message_cy)
