@@ -1,12 +1,12 @@
 """Keeping untrusted files harmless: safe names, contained paths, and XLSX checks before opening.
 
 A file name is never used as a path: only a sanitised base name is kept (the name as sent is
-recorded apart, for people to read). Every path the intake
-writes is checked to resolve inside its folder. An XLSX is a zip: its declared sizes, compression
-ratios, member count and macros are checked with `zipfile` before openpyxl sees it, and every XML
-part is parsed through to its end with `defusedxml`, which refuses any DTD or entity wherever it
-is (after a long comment, in UTF-16, in a part with an odd name). openpyxl itself parses with
-`defusedxml` too, since it is installed.
+recorded apart, for people to read). Every path the intake writes is checked to resolve inside
+its folder. An XLSX is a zip: its declared sizes, compression ratios, member count and macros
+are checked with `zipfile` before openpyxl sees it, and every XML part is parsed through to its
+end with `defusedxml`, which refuses any DTD or entity wherever it is (after a long comment, in
+UTF-16, in a part with an odd name). openpyxl itself parses with `defusedxml` too, since it is
+installed.
 """
 
 from __future__ import annotations
