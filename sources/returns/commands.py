@@ -48,9 +48,12 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 
 def process_directly(settings: Settings, target: Path) -> dict | None:
-    """Process one intake file here and now, outside any orchestrator; its submission row."""
-    with duckdb.connect(str(settings.warehouse)) as con:
-        done = process_intake_file(target, settings, con)
+    """Process one intake file here and now, outside any orchestrator; its submission row.
+
+    The warehouse is opened for writing only once the file is validated, and only to record it.
+    """
+    done = process_intake_file(target, settings, lambda: duckdb.connect(str(settings.warehouse)))
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         rows = [r for r in list_submissions(con) if r["submission_id"] == done.submission_id]
     return rows[0] if rows else None
 

@@ -18,7 +18,10 @@ class ReturnsConfig:
     `open_collections` are financial years councils may submit for; `max_bytes` caps a file as
     received; `max_unzipped_bytes` and `max_ratio` cap what an XLSX may expand to before it is
     opened; `settle_seconds` is how long a dropped file must sit unchanged before it is read,
-    so a file still being copied in is never taken half-written.
+    so a file still being copied in is never taken half-written. `max_problems_per_check` is how
+    many problems of one check are listed in the report and the audit trail (0: all); the rest
+    are counted on one line. `max_rows` and `max_columns` bound the cells read from a workbook's
+    sheet (header row included): a few bytes of XML can claim a million cells.
     """
 
     open_collections: tuple[str, ...] = ("2023-24", "2024-25")
@@ -27,6 +30,9 @@ class ReturnsConfig:
     max_ratio: float = 100.0
     max_zip_members: int = 500
     settle_seconds: float = 2.0
+    max_problems_per_check: int = 50
+    max_rows: int = 10_000
+    max_columns: int = 50
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> ReturnsConfig:
@@ -45,6 +51,10 @@ class ReturnsConfig:
                                        cls.max_unzipped_bytes, int),
             max_ratio=_number(env, "DATA_CYMRU_RETURNS_MAX_RATIO", cls.max_ratio, float),
             settle_seconds=_number(env, "DATA_CYMRU_RETURNS_SETTLE_SECONDS", cls.settle_seconds, float),
+            max_problems_per_check=_number(env, "DATA_CYMRU_RETURNS_MAX_PROBLEMS_PER_CHECK",
+                                           cls.max_problems_per_check, int),
+            max_rows=_number(env, "DATA_CYMRU_RETURNS_MAX_ROWS", cls.max_rows, int),
+            max_columns=_number(env, "DATA_CYMRU_RETURNS_MAX_COLUMNS", cls.max_columns, int),
         )
 
 

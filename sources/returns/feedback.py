@@ -56,7 +56,7 @@ def _status(s: Submission) -> tuple[str, str]:
         return (f"Ignored: this file is identical to submission {s.duplicate_of}, already received.",
                 f"Anwybyddwyd: mae'r ffeil hon yn union yr un fath â chyflwyniad {s.duplicate_of}, "
                 "a dderbyniwyd eisoes.")
-    n = len(s.errors)
+    n = f"{s.error_count:,}"
     return (f"Not accepted: {n} problem(s) to fix. Nothing from this file was loaded; correct every "
             "problem below and send the whole file again.",
             f"Heb ei derbyn: {n} problem i'w cywiro. Ni lwythwyd dim o'r ffeil hon; cywirwch bob "
@@ -89,7 +89,9 @@ def render_html(s: Submission) -> str:
     """A self-contained bilingual page (English and Welsh side by side)."""
     en, cy = _status(s)
     names = " / ".join(n for n in COUNCILS.get(s.council_code or "", ()) if n)
-    facts = [("File / Ffeil", s.file_name), ("Sheet / Dalen", s.sheet),
+    sent = s.original_name if s.original_name != s.file_name else None
+    facts = [("File / Ffeil", s.file_name), ("Name as sent / Enw fel y'i anfonwyd", sent),
+             ("Sheet / Dalen", s.sheet),
              ("Council / Cyngor", f"{s.council_code or 'unknown / anhysbys'} {names}"),
              ("Collection / Casgliad", s.collection), ("Submission / Cyflwyniad", s.submission_id),
              ("Received / Derbyniwyd", s.received_at.isoformat(timespec="seconds")),

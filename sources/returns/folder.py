@@ -16,10 +16,8 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
-
 from sources.returns.config import ReturnsConfig
-from sources.returns.intake import process_file, processed_dir
+from sources.returns.intake import Warehouse, process_file, processed_dir
 from sources.returns.reference import COUNCILS
 from sources.returns.safety import UnsafePathError, inside, safe_name
 from sources.returns.submission import Submission
@@ -36,8 +34,9 @@ class SubmitError(ValueError):
 def submit(file: Path, council: str, settings: Settings, config: ReturnsConfig | None = None) -> Path:
     """Copy a council's file into the intake as `<council>__<timestamp>-<token>__<safe name>`.
 
-    The copy is written under `.incoming/` and moved in atomically, so the intake never shows a
-    half-written file. Returns the path in the intake.
+    The safe name keeps letters of any alphabet (`Ôô.csv`), so the name the council gave is what
+    the intake records. The copy is written under `.incoming/` and moved in atomically, so the
+    intake never shows a half-written file. Returns the path in the intake.
     """
     config = config or ReturnsConfig.from_env()
     if council not in COUNCILS:
@@ -49,7 +48,7 @@ def submit(file: Path, council: str, settings: Settings, config: ReturnsConfig |
     if size > config.max_bytes:
         raise SubmitError(f"{source.name} is {size} bytes; the limit is {config.max_bytes} bytes")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    name = f"{council}__{stamp}-{uuid.uuid4().hex[:6]}__{safe_name(source.name)}"
+    name = f"{council}__{stamp}-{uuid.uuid4().hex[:6]}__{safe_name(source.name, ascii_only=False)}"
     intake = settings.intake
     (intake / INCOMING).mkdir(parents=True, exist_ok=True)
     target = inside(intake, intake / name)
@@ -105,9 +104,12 @@ def next_intake_batch(settings: Settings, cursor: str | None,
     return new, json.dumps(sorted((seen & present) | {p.name for p in new}))
 
 
-def process_intake_file(path: Path, settings: Settings, con: duckdb.DuckDBPyConnection,
+def process_intake_file(path: Path, settings: Settings, con: Warehouse,
                         config: ReturnsConfig | None = None) -> Submission:
-    """Process one file from the intake, then move it to `<home>/intake/processed/<submission_id>/`."""
+    """Process one file from the intake, then move it to `<home>/intake/processed/<submission_id>/`.
+
+    `con` is the warehouse connection, or a function that opens one after the file is validated.
+    """
     path = Path(path)
     if path.is_symlink() or inside(settings.intake, path).parent != settings.intake.resolve():
         raise UnsafePathError(f"{path} is not a file directly in {settings.intake}")
@@ -118,8 +120,13 @@ def process_intake_file(path: Path, settings: Settings, con: duckdb.DuckDBPyConn
     return submission
 
 
-def scan_intake(settings: Settings, con: duckdb.DuckDBPyConnection,
+def scan_intake(settings: Settings, con: Warehouse,
                 config: ReturnsConfig | None = None) -> list[Submission]:
-    """Process every file waiting in the intake folder, oldest first."""
+    """Process every file waiting in the intake folder, oldest first.
+
+    Given a function that opens the warehouse (such as the Dagster resource's `connect`) rather
+    than an open connection, each file is read and validated with the warehouse closed, and the
+    write connection is held only to record it.
+    """
     config = config or ReturnsConfig.from_env()
     return [process_intake_file(p, settings, con, config) for p in new_intake_files(settings, set(), config)]

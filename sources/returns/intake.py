@@ -2,6 +2,9 @@
 
 Order matters: the file is archived (immutable, content-addressed) before anything reads it, and
 everything after reads the archived copy, so a file changed or removed mid-way cannot matter.
+The file is read and validated before the warehouse is written to: given a function that opens
+the write connection rather than an open connection, the intake opens it only then, so a slow or
+huge file never holds DuckDB's write lock while it is checked.
 An accepted return replaces its council and collection's rows in `raw.council__returns` in one
 transaction; a quarantined one is copied with its report to `<home>/quarantine/<submission_id>/`.
 """
@@ -13,6 +16,8 @@ import os
 import shutil
 import stat
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +32,15 @@ from sources.returns.feedback import write_feedback
 from sources.returns.problems import Problem
 from sources.returns.reader import read_table
 from sources.returns.reference import COUNCILS
-from sources.returns.safety import UnsafePathError, check_size, check_type, extension, inside, safe_name
+from sources.returns.safety import (
+    UnsafePathError,
+    check_size,
+    check_type,
+    extension,
+    inside,
+    original_name,
+    safe_name,
+)
 from sources.returns.submission import Submission, new_submission_id
 from sources.returns.validate import Validation, validate
 from sources.settings import Settings
@@ -35,6 +48,22 @@ from sources.settings import Settings
 CONTENT_TYPES = {"csv": "text/csv",
                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 _CHUNK = 1 << 16
+
+# Where the intake writes: an open connection, or a function that opens one when it is needed.
+Warehouse = duckdb.DuckDBPyConnection | Callable[[], duckdb.DuckDBPyConnection]
+
+
+@contextmanager
+def write_connection(warehouse: Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The connection to write with: the caller's own as it is, or one opened now and closed after."""
+    if isinstance(warehouse, duckdb.DuckDBPyConnection):
+        yield warehouse
+        return
+    con = warehouse()
+    try:
+        yield con
+    finally:
+        con.close()
 
 
 @dataclass(frozen=True)
@@ -99,42 +128,45 @@ def _check(archived: Archived, name: str, sheet: str | None, submitting_council:
     table, problems = read_table(archived.path, name, extension(name), sheet, config)
     if table is None:
         return problems, None
-    validation = validate(table, submitting_council, config.open_collections)
+    validation = validate(table, submitting_council, config.open_collections, config.max_problems_per_check)
     return problems + validation.problems, validation
 
 
 def process_file(path: Path, settings: Settings, submitting_council: str | None,
-                 con: duckdb.DuckDBPyConnection, *, sheet: str | None = None,
+                 con: Warehouse, *, sheet: str | None = None,
                  config: ReturnsConfig | None = None) -> Submission:
     """Archive, validate and then load or quarantine one return; record it in `audit.submissions`.
 
     `submitting_council` (a GSS code) is who sent the file; rows for any other council are errors.
     When it is None the council is taken from the rows. `sheet` names the XLSX sheet to read
     (default: the first). An identical file already received from the same council is recorded
-    as `duplicate` and ignored.
+    as `duplicate` and ignored. `con` is the warehouse connection, or a function that opens one:
+    then it is opened only after the file is validated, and closed when the file is recorded.
     """
     config = config or ReturnsConfig.from_env()
     if submitting_council is not None and submitting_council not in COUNCILS:
         raise ValueError(f"{submitting_council!r} is not the GSS code of a Welsh council")
     received_at = datetime.now(UTC)
-    name = safe_name(Path(path).name)
+    name = safe_name(Path(path).name)  # stored and read under this; the name as sent is recorded
     archived = archive_return(Path(path), settings, name, received_at, config)
-    store.ensure_tables(con)
     submission = Submission(
         submission_id=new_submission_id(received_at), council_code=submitting_council,
         submitted_by=submitting_council, collection=None, file_name=name, file_format=extension(name),
         sheet=sheet, archive_sha256=archived.sha256, bytes=archived.bytes, status="quarantined",
-        received_at=received_at)
-    original = store.find_duplicate(con, archived.sha256, submitting_council, extension(name), sheet)
-    if original is not None:
-        return _duplicate(con, settings, submission, original)
+        received_at=received_at, original_name=original_name(Path(path).name))
     problems, validation = _check(archived, name, sheet, submitting_council, config)
-    submission = replace(submission, problems=tuple(problems),
-                         council_code=validation.council if validation else submitting_council,
-                         collection=validation.collection if validation else None)
-    if submission.errors or validation is None:
-        return _quarantine(con, settings, submission, archived)
-    return _accept(con, settings, submission, archived, validation)
+    with write_connection(con) as connection:
+        store.ensure_tables(connection)
+        original = store.find_duplicate(connection, archived.sha256, submitting_council, extension(name),
+                                        sheet)
+        if original is not None:
+            return _duplicate(connection, settings, submission, original)
+        submission = replace(submission, problems=tuple(problems),
+                             council_code=validation.council if validation else submitting_council,
+                             collection=validation.collection if validation else None)
+        if submission.errors or validation is None:
+            return _quarantine(connection, settings, submission, archived)
+        return _accept(connection, settings, submission, archived, validation)
 
 
 def _duplicate(con: duckdb.DuckDBPyConnection, settings: Settings, submission: Submission,

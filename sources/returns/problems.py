@@ -3,16 +3,20 @@
 Each check has an id (the fail fixtures in `tests/fixtures/returns/fail/` are named after them),
 a severity (`error` quarantines the file, `warning` is reported but the file is accepted) and
 message templates. Some checks have variants (`check.variant`) that share the check id.
+
+Every Welsh template is wholly Welsh: what is filled into it is a code, a number, a name taken
+from the file or Welsh text, never an English phrase (a test scans them for English words).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
 
-WARNINGS = frozenset({"unknown_column", "windows_1252_encoding", "missing_measure"})
+WARNINGS = frozenset({"unknown_column", "windows_1252_encoding", "missing_measure", "hidden_sheet"})
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "unsupported_file_type": (
@@ -35,9 +39,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "xlsx_decompression_limit.members": (
         "The workbook has {value} parts; the limit is {limit}.",
         "Mae gan y llyfr gwaith {value} rhan; y terfyn yw {limit}."),
-    "unreadable_file": (
-        "The file could not be read as {kind}: {detail}",
-        "Nid oedd modd darllen y ffeil fel {kind}: {detail}"),
+    "unreadable_file.csv_quotes": (
+        "{file} could not be read as CSV: the quotes in row {row} do not pair up; check for a quote "
+        "left open.",
+        "Nid oedd modd darllen {file} fel CSV: nid yw'r dyfynodau yn rhes {row} yn paru; gwiriwch am "
+        "ddyfynnod sydd heb ei gau."),
+    "unreadable_file.csv_long_cell": (
+        "{file} could not be read as CSV: a cell in row {row} is longer than {limit} characters.",
+        "Nid oedd modd darllen {file} fel CSV: mae cell yn rhes {row} yn hwy na {limit} nod."),
+    "unreadable_file.not_xlsx": (
+        "{file} could not be read as an Excel workbook: it is not a valid .xlsx file. Save it again "
+        "from Excel as an Excel Workbook (.xlsx).",
+        "Nid oedd modd darllen {file} fel llyfr gwaith Excel: nid yw'n ffeil .xlsx ddilys. Cadwch hi "
+        "eto o Excel fel Llyfr Gwaith Excel (.xlsx)."),
+    "unreadable_file.xlsx": (
+        "{file} could not be read as an Excel workbook. Save it again from Excel as an Excel "
+        "Workbook (.xlsx).",
+        "Nid oedd modd darllen {file} fel llyfr gwaith Excel. Cadwch hi eto o Excel fel Llyfr Gwaith "
+        "Excel (.xlsx)."),
+    "unreadable_file.doctype": (
+        "{file} could not be read as an Excel workbook: part {value} declares a DOCTYPE or XML "
+        "entities, which Excel never writes.",
+        "Nid oedd modd darllen {file} fel llyfr gwaith Excel: mae rhan {value} yn datgan DOCTYPE neu "
+        "endidau XML, nad yw Excel byth yn eu hysgrifennu."),
+    "unreadable_file.bad_xml": (
+        "{file} could not be read as an Excel workbook: part {value} is not well-formed XML. Save it "
+        "again from Excel.",
+        "Nid oedd modd darllen {file} fel llyfr gwaith Excel: nid yw rhan {value} yn XML dilys. Cadwch "
+        "hi eto o Excel."),
     "unreadable_encoding": (
         "The file's text encoding could not be read; save it as 'CSV UTF-8 (comma delimited)'.",
         "Nid oedd modd darllen amgodiad testun y ffeil; cadwch hi fel 'CSV UTF-8 (comma delimited)'."),
@@ -49,6 +78,36 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sheet_not_found": (
         "The workbook has no sheet named '{value}'; its sheets are {allowed}.",
         "Nid oes dalen o'r enw '{value}' yn y llyfr gwaith; ei dalennau yw {allowed}."),
+    "sheet_not_found.hidden": (
+        "Sheet '{value}' is hidden, and a hidden sheet is never read as the return; unhide it, or "
+        "send the return on a visible sheet.",
+        "Mae'r ddalen '{value}' wedi'i chuddio, ac ni ddarllenir dalen gudd fel y ffurflen byth; "
+        "dangoswch hi, neu anfonwch y ffurflen ar ddalen weladwy."),
+    "sheet_not_found.no_visible": (
+        "The workbook has no visible sheet: its sheets {allowed} are all hidden, and a hidden sheet "
+        "is never read as the return.",
+        "Nid oes dalen weladwy yn y llyfr gwaith: mae ei dalennau {allowed} i gyd wedi'u cuddio, ac ni "
+        "ddarllenir dalen gudd fel y ffurflen byth."),
+    "sheet_too_large": (
+        "Sheet '{sheet}' in {file} spans {value}, {rows} rows by {columns} columns: more than the "
+        "limit of {max_rows} rows by {max_columns} columns. Delete the unused rows and columns, or "
+        "copy the return into a new workbook, and send it again.",
+        "Mae'r ddalen '{sheet}' yn {file} yn rhychwantu {value}, {rows} rhes wrth {columns} colofn: "
+        "mwy na'r terfyn o {max_rows} rhes wrth {max_columns} colofn. Dilëwch y rhesi a'r colofnau "
+        "nas defnyddir, neu copïwch y ffurflen i lyfr gwaith newydd, a'i hanfon eto."),
+    "sheet_too_large.rows": (
+        "Sheet '{sheet}' in {file} has more than {max_rows} rows; the limit is {max_rows} rows by "
+        "{max_columns} columns. Delete the unused rows, or copy the return into a new workbook, and "
+        "send it again.",
+        "Mae gan y ddalen '{sheet}' yn {file} fwy na {max_rows} rhes; y terfyn yw {max_rows} rhes wrth "
+        "{max_columns} colofn. Dilëwch y rhesi nas defnyddir, neu copïwch y ffurflen i lyfr gwaith "
+        "newydd, a'i hanfon eto."),
+    "hidden_sheet": (
+        "Sheet '{value}' is hidden and was not read; the return was read from the visible sheet "
+        "'{used}'. If the hidden sheet holds the figures, unhide it and delete the other.",
+        "Mae'r ddalen '{value}' wedi'i chuddio ac ni chafodd ei darllen; darllenwyd y ffurflen o'r "
+        "ddalen weladwy '{used}'. Os yw'r ddalen gudd yn dal y ffigurau, dangoswch hi a dilëwch y "
+        "llall."),
     "empty_file": (
         "The file is empty.",
         "Mae'r ffeil yn wag."),
@@ -113,6 +172,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "or leave the value empty and give a marker.",
         "Nid yw '{value}' yng ngholofn {column} yn rhif; ysgrifennwch ddigidau yn unig (dim atalnodau, "
         "unedau na symbolau), neu gadewch y gwerth yn wag a rhoi marciwr."),
+    "non_numeric_value.not_finite": (
+        "'{value}' in column {column} is not a finite number: it is too large to hold, or not a number "
+        "at all. Write the figure in digits.",
+        "Nid yw '{value}' yng ngholofn {column} yn rhif meidraidd: mae'n rhy fawr i'w gadw, neu nid yw'n "
+        "rhif o gwbl. Ysgrifennwch y ffigur mewn digidau."),
     "value_and_marker_both_present": (
         "Both a value ({value}) and a marker ({marker}) are given; give one or the other.",
         "Rhoddwyd gwerth ({value}) a marciwr ({marker}); rhowch y naill neu'r llall."),
@@ -147,9 +211,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+# The line that stands in for the problems of one check beyond the first few listed.
+MORE: tuple[str, str] = (
+    "…and {omitted} more like this ({check}): {total} in all, of which only the first {shown} are "
+    "listed. Correct them all before sending the file again.",
+    "…a {omitted} arall fel hyn ({check}): {total} i gyd, a dim ond y {shown} cyntaf a restrir. "
+    "Cywirwch bob un cyn anfon y ffeil eto.")
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with (or worth knowing about) a return, located as precisely as possible."""
+    """One thing wrong with (or worth knowing about) a return, located as precisely as possible.
+
+    `omitted` is 0 for a problem found in the file; a line summing up problems not listed one by
+    one (see `ProblemLog`) has no location and counts them in `omitted`.
+    """
 
     check: str
     severity: Severity
@@ -161,6 +237,12 @@ class Problem:
     value: str | None
     message_en: str
     message_cy: str
+    omitted: int = 0
+
+    @property
+    def count(self) -> int:
+        """How many problems this line stands for."""
+        return self.omitted or 1
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -188,7 +270,52 @@ def make(key: str, file: str, *, sheet: str | None = None, row: int | None = Non
     check = key.split(".")[0]
     cell = f"{column_letter(col_index)}{row}" if col_index is not None and row else None
     text = None if value is None else str(value)
-    values = {"value": text, "column": column, "cell": cell, **fields}
+    values = {"file": file, "sheet": sheet, "row": row, "value": text, "column": column, "cell": cell,
+              **fields}
     en, cy = MESSAGES[key]
     return Problem(check, "warning" if check in WARNINGS else "error", file, sheet, row, column, cell,
                    text, en.format(**values), cy.format(**values))
+
+
+def more_like_this(first_omitted: Problem, omitted: int, shown: int) -> Problem:
+    """The line that stands for `omitted` problems of one check, after the `shown` listed."""
+    values = {"omitted": f"{omitted:,}", "total": f"{omitted + shown:,}", "shown": f"{shown:,}",
+              "check": first_omitted.check}
+    p = first_omitted
+    return Problem(p.check, p.severity, p.file, p.sheet, None, None, None, None,
+                   MORE[0].format(**values), MORE[1].format(**values), omitted)
+
+
+class ProblemLog:
+    """Problems in the order found, keeping only the first `per_check` of each check (0 keeps all).
+
+    The rest are counted, not kept: `problems()` puts one line where the first of them was, saying
+    how many more there were, so a file wrong on every row still gets a short, readable report
+    (and the warehouse a small write) that gives the true total.
+    """
+
+    def __init__(self, per_check: int = 0) -> None:
+        self.per_check = per_check
+        self._kept: list[Problem] = []
+        self._counts: Counter[str] = Counter()
+        self._more_at: dict[str, int] = {}
+
+    def append(self, problem: Problem) -> None:
+        self._counts[problem.check] += 1
+        seen = self._counts[problem.check]
+        if not self.per_check or seen <= self.per_check:
+            self._kept.append(problem)
+        elif seen == self.per_check + 1:
+            self._more_at[problem.check] = len(self._kept)
+            self._kept.append(problem)  # replaced by the summary once the total is known
+
+    def extend(self, problems: list[Problem]) -> None:
+        for problem in problems:
+            self.append(problem)
+
+    def problems(self) -> list[Problem]:
+        """The problems kept, each check's summary line in place of the ones beyond the cap."""
+        kept = list(self._kept)
+        for check, index in self._more_at.items():
+            kept[index] = more_like_this(kept[index], self._counts[check] - self.per_check, self.per_check)
+        return kept

@@ -7,7 +7,9 @@ a quoted cell left open at the end of a file; a return is at most a few hundred 
 
 XLSX is opened with openpyxl in read-only mode with `data_only=False`, after the zip checks in
 `safety`: formulas are never evaluated; a formula cell comes back as a `Formula` so validation
-can report it.
+can report it. The return is a visible sheet; hidden sheets are reported and never read. A
+sheet is bounded by the cells read, not by bytes: its declared size is checked before reading,
+and at most `max_rows` rows of `max_columns` cells are read.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from sources.returns.config import ReturnsConfig
 from sources.returns.problems import Problem, make
+from sources.returns.reference import RETURN_SHEET
 from sources.returns.safety import check_workbook_zip
 
 
@@ -90,10 +93,24 @@ def _read_csv(path: Path, file: str) -> tuple[Table | None, list[Problem]]:
         for number, record in enumerate(reader, start=1):
             records.append((number, [c if c != "" else None for c in record]))
     except csv.Error as exc:
-        return None, [*problems, make("unreadable_file", file, row=len(records) + 1, kind="CSV",
-                                      detail=f"row {len(records) + 1}: {exc} (is a quote left open?)")]
+        return None, [*problems, _unreadable_csv(file, len(records) + 1, exc)]
     table = _table(file, None, records)
     return table, problems if table else [*problems, make("empty_file", file)]
+
+
+def _unreadable_csv(file: str, row: int, exc: csv.Error) -> Problem:
+    """A CSV the parser gave up on: a cell over the parser's size limit, or quotes that do not pair."""
+    if "field larger than field limit" in str(exc):
+        return make("unreadable_file.csv_long_cell", file, row=row, value=str(exc),
+                    limit=f"{csv.field_size_limit():,}")
+    return make("unreadable_file.csv_quotes", file, row=row, value=str(exc))
+
+
+def _unreadable_workbook(file: str, exc: BaseException) -> Problem:
+    """A workbook openpyxl could not read; the technical reason is kept as the problem's value."""
+    reason = str(exc).strip()
+    return make("unreadable_file.xlsx", file,
+                value=f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__)
 
 
 def _cell_text(cell: object) -> Cell:
@@ -111,6 +128,67 @@ def _cell_text(cell: object) -> Cell:
     return unicodedata.normalize("NFC", str(value))
 
 
+def _choose_sheet(book: object, file: str, sheet: str | None) -> tuple[object | None, list[Problem]]:
+    """The worksheet that is the return, and a warning for every hidden sheet (never read).
+
+    A sheet named in `sheet` must exist and be visible. Otherwise the return is the visible sheet
+    the template names (`return`), or else the first visible sheet: a hidden sheet is often an
+    old draft, so it is never taken for the return without the council seeing it.
+    """
+    worksheets = book.worksheets
+    visible = [ws for ws in worksheets if ws.sheet_state == "visible"]
+    if sheet is not None:
+        if sheet not in book.sheetnames:
+            return None, [make("sheet_not_found", file, value=sheet, allowed=", ".join(book.sheetnames))]
+        if book[sheet].sheet_state != "visible":
+            return None, [make("sheet_not_found.hidden", file, sheet=sheet, value=sheet)]
+        chosen = book[sheet]
+    elif not worksheets:
+        return None, [make("empty_file", file)]
+    elif not visible:
+        return None, [make("sheet_not_found.no_visible", file, allowed=", ".join(book.sheetnames))]
+    else:
+        named = [ws for ws in visible if ws.title.strip().casefold() == RETURN_SHEET]
+        chosen = (named or visible)[0]
+    hidden = [make("hidden_sheet", file, sheet=ws.title, value=ws.title, used=chosen.title)
+              for ws in worksheets if ws.sheet_state != "visible"]
+    return chosen, hidden
+
+
+def _too_large(worksheet: object, file: str, config: ReturnsConfig, key: str = "sheet_too_large",
+               **fields: object) -> Problem:
+    return make(key, file, sheet=worksheet.title, max_rows=f"{config.max_rows:,}",
+                max_columns=f"{config.max_columns:,}", **fields)
+
+
+def _declared_too_large(worksheet: object, file: str, config: ReturnsConfig) -> Problem | None:
+    """The sheet's own `<dimension>`, checked before a cell is read; None when within the caps.
+
+    A sheet without one (or with one that understates it) is bounded while it is read instead.
+    """
+    rows, columns = worksheet.max_row, worksheet.max_column
+    if rows is None or columns is None or (rows <= config.max_rows and columns <= config.max_columns):
+        return None
+    return _too_large(worksheet, file, config, value=worksheet.calculate_dimension(),
+                      rows=f"{rows:,}", columns=f"{columns:,}")
+
+
+def _bounded_records(worksheet: object, file: str,
+                     config: ReturnsConfig) -> tuple[list[tuple[int, list[Cell]]], Problem | None]:
+    """The sheet's rows, never more than `max_rows` of them nor more than `max_columns` cells each.
+
+    openpyxl pads every row out to the widest column asked for, so without `max_col` one cell in
+    column XFD makes each row 16,384 cells; cells right of the cap are not read at all.
+    """
+    worksheet.reset_dimensions()  # read to the real end of the data, not to what the sheet declares
+    records: list[tuple[int, list[Cell]]] = []
+    for number, row in enumerate(worksheet.iter_rows(max_col=config.max_columns), start=1):
+        if number > config.max_rows:
+            return records, _too_large(worksheet, file, config, "sheet_too_large.rows")
+        records.append((number, [_cell_text(c) for c in row]))
+    return records, None
+
+
 def _read_xlsx(path: Path, file: str, sheet: str | None,
                config: ReturnsConfig) -> tuple[Table | None, list[Problem]]:
     problems = check_workbook_zip(path, file, config)
@@ -121,20 +199,19 @@ def _read_xlsx(path: Path, file: str, sheet: str | None,
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
     except Exception as exc:  # any failure to parse an untrusted file means it is unreadable
-        return None, [make("unreadable_file", file, kind="an Excel workbook", detail=f"{exc}.")]
+        return None, [_unreadable_workbook(file, exc)]
     try:
-        if sheet is not None and sheet not in book.sheetnames:
-            return None, [make("sheet_not_found", file, value=sheet,
-                               allowed=", ".join(book.sheetnames))]
-        if not book.worksheets:
-            return None, [make("empty_file", file)]
-        worksheet = book[sheet] if sheet is not None else book.worksheets[0]
-        worksheet.reset_dimensions()
-        records = [(n, [_cell_text(c) for c in row])
-                   for n, row in enumerate(worksheet.iter_rows(), start=1)]
+        worksheet, problems = _choose_sheet(book, file, sheet)
+        if worksheet is None:
+            return None, problems
+        too_large = _declared_too_large(worksheet, file, config)
+        if too_large is None:
+            records, too_large = _bounded_records(worksheet, file, config)
+        if too_large is not None:
+            return None, [*problems, too_large]
     except Exception as exc:  # see above
-        return None, [make("unreadable_file", file, kind="an Excel workbook", detail=f"{exc}.")]
+        return None, [_unreadable_workbook(file, exc)]
     finally:
         book.close()
     table = _table(file, worksheet.title, records)
-    return table, [] if table else [make("empty_file", file, sheet=worksheet.title)]
+    return table, problems if table else [*problems, make("empty_file", file, sheet=worksheet.title)]

@@ -79,6 +79,8 @@ MARKERS: dict[str, tuple[str, str]] = {
     "[z]": ("not applicable", "amherthnasol"),
 }
 
+# The sheet of the XLSX template that holds the return (the other is the guidance).
+RETURN_SHEET = "return"
 TEMPLATE_COLUMNS = ("council_code", "measure_id", "period", "value", "numerator", "denominator",
                     "marker", "note")
 REQUIRED_COLUMNS = ("council_code", "measure_id", "period", "value")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -9,11 +10,27 @@ from sources.returns.problems import Problem, column_letter, make
 from sources.returns.reader import Cell, Formula, Table
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_NOT_FINITE = re.compile(r"[+-]?(?:inf(?:inity)?|nan)", re.IGNORECASE)
 
 
 def parse_number(text: str) -> float | None:
-    """A plain decimal number (no separators, units, NaN or infinity), or None."""
-    return float(text) if _NUMBER.fullmatch(text.strip()) else None
+    """A plain, finite decimal number (no separators, units, NaN or infinity), or None.
+
+    Digits too large for a double (`1e309`) overflow to infinity and are refused; digits too
+    small (`1e-400`) underflow to zero, which is a finite value and is kept.
+    """
+    text = text.strip()
+    if not _NUMBER.fullmatch(text):
+        return None
+    number = float(text)
+    return number if math.isfinite(number) else None
+
+
+def names_non_finite(text: str) -> bool:
+    """Whether text is infinity or NaN, spelt out or as digits that overflow a double."""
+    text = text.strip()
+    return bool(_NOT_FINITE.fullmatch(text)) or (bool(_NUMBER.fullmatch(text))
+                                                 and not math.isfinite(float(text)))
 
 
 @dataclass(frozen=True)
@@ -82,7 +99,8 @@ class RowCheck:
             text = self.text(column)
             self._numbers[column] = None if text is None else parse_number(text)
             if text is not None and self._numbers[column] is None:
-                self.report("non_numeric_value", column, value=text)
+                self.report("non_numeric_value.not_finite" if names_non_finite(text) else "non_numeric_value",
+                            column, value=text)
         return self._numbers[column]
 
     def report(self, key: str, column: str | None, **fields: object) -> None:

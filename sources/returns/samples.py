@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import duckdb
-
 from sources.returns import store
 from sources.returns.config import ReturnsConfig
-from sources.returns.intake import process_file, sha256_of
+from sources.returns.intake import Warehouse, process_file, sha256_of, write_connection
 from sources.returns.submission import Submission
 from sources.settings import Settings
 
@@ -25,19 +23,22 @@ def sample_files(directory: Path = SAMPLE_DIR) -> list[Path]:
     return sorted(found, key=lambda p: (_SAMPLE_NAME.fullmatch(p.name).group(2), p.name))
 
 
-def load_sample_returns(settings: Settings, con: duckdb.DuckDBPyConnection,
+def load_sample_returns(settings: Settings, con: Warehouse,
                         config: ReturnsConfig | None = None,
                         directory: Path = SAMPLE_DIR) -> list[Submission]:
     """Submit every sample return never received before, as its council; returns the new ones.
 
     A sample file received once is never submitted again, even after a council's later return
     superseded it: re-sending it would silently revert the council's newer figures. So a refresh
-    can call this every time.
+    can call this every time. `con` is a connection, or a function that opens one (as for
+    `process_file`).
     """
-    store.ensure_tables(con)
-    done = []
-    for path in sample_files(directory):
-        council = _SAMPLE_NAME.fullmatch(path.name).group(1)
-        if not store.ever_received(con, sha256_of(path), council, path.suffix[1:]):
-            done.append(process_file(path, settings, council, con, config=config))
-    return done
+    with write_connection(con) as connection:
+        store.ensure_tables(connection)
+        waiting = [p for p in sample_files(directory) if not store.ever_received(
+            connection, sha256_of(p), _council(p), p.suffix[1:])]
+    return [process_file(p, settings, _council(p), con, config=config) for p in waiting]
+
+
+def _council(path: Path) -> str:
+    return _SAMPLE_NAME.fullmatch(path.name).group(1)

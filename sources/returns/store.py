@@ -3,7 +3,8 @@
 `audit.submissions` gets one row per file received and is never updated: a submission's current
 status (an accepted return later replaced becomes `superseded`) is derived in the view
 `audit.submission_status`. Every problem fed back to a council is kept in
-`audit.submission_problems`, and every value a resubmission changed in `audit.submission_revisions`.
+`audit.submission_problems` (a line summing up problems beyond the per-check cap counts them in
+`omitted`), and every value a resubmission changed in `audit.submission_revisions`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ RAW_TABLE = "raw.council__returns"
 SUBMISSION_COLUMNS = ("submission_id", "council_code", "submitted_by", "collection", "file_name",
                       "file_format", "sheet", "archive_sha256", "bytes", "status", "errors",
                       "warnings", "rows_loaded", "received_at", "supersedes", "duplicate_of",
-                      "feedback_path")
+                      "feedback_path", "original_name")
 _DDL = (
     "CREATE SCHEMA IF NOT EXISTS raw",
     "CREATE SCHEMA IF NOT EXISTS audit",
@@ -38,13 +39,17 @@ _DDL = (
         archive_sha256 VARCHAR, bytes BIGINT, status VARCHAR NOT NULL, errors INTEGER NOT NULL,
         warnings INTEGER NOT NULL, rows_loaded INTEGER NOT NULL, received_at TIMESTAMPTZ NOT NULL,
         supersedes VARCHAR, duplicate_of VARCHAR, feedback_path VARCHAR,
-        recorded_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        recorded_at TIMESTAMPTZ NOT NULL DEFAULT now(), original_name VARCHAR,
         CHECK (status IN ('accepted', 'quarantined', 'duplicate')))""",
+    # Added after the table first shipped: warehouses made before it gain the column here.
+    "ALTER TABLE audit.submissions ADD COLUMN IF NOT EXISTS original_name VARCHAR",
     """CREATE TABLE IF NOT EXISTS audit.submission_problems (
         submission_id VARCHAR NOT NULL, severity VARCHAR NOT NULL, check_name VARCHAR NOT NULL,
         file_name VARCHAR, sheet VARCHAR, "row" INTEGER, "column" VARCHAR, cell VARCHAR,
         value VARCHAR, message_en VARCHAR NOT NULL, message_cy VARCHAR NOT NULL,
-        recorded_at TIMESTAMPTZ NOT NULL DEFAULT now())""",
+        recorded_at TIMESTAMPTZ NOT NULL DEFAULT now(), omitted INTEGER DEFAULT 0)""",
+    # Added after the table first shipped: warehouses made before it gain the column here.
+    "ALTER TABLE audit.submission_problems ADD COLUMN IF NOT EXISTS omitted INTEGER DEFAULT 0",
     """CREATE TABLE IF NOT EXISTS audit.submission_revisions (
         submission_id VARCHAR NOT NULL, supersedes VARCHAR NOT NULL, council_code VARCHAR NOT NULL,
         collection VARCHAR NOT NULL, measure_id VARCHAR NOT NULL, period VARCHAR NOT NULL,
@@ -172,9 +177,9 @@ def _insert_problems(con: duckdb.DuckDBPyConnection, submission_id: str,
                      problems: Sequence[Problem]) -> None:
     _insert(con, "audit.submission_problems",
             ("submission_id", "severity", "check_name", "file_name", "sheet", '"row"', '"column"',
-             "cell", "value", "message_en", "message_cy"),
+             "cell", "value", "message_en", "message_cy", "omitted"),
             [[submission_id, p.severity, p.check, p.file, p.sheet, p.row, p.column, p.cell, p.value,
-              p.message_en, p.message_cy] for p in problems])
+              p.message_en, p.message_cy, p.omitted] for p in problems])
 
 
 def _insert_revisions(con: duckdb.DuckDBPyConnection, revisions: list[dict]) -> None:

@@ -23,7 +23,8 @@ class Submission:
     """The outcome of one file.
 
     `status` is as at intake; a later supersession shows in the view `audit.submission_status`
-    and in `list_submissions`.
+    and in `list_submissions`. `file_name` is the safe (ASCII) name the file is stored under;
+    `original_name` is the name as it was sent, for people to read.
     """
 
     submission_id: str
@@ -43,6 +44,7 @@ class Submission:
     duplicate_of: str | None = None
     feedback_dir: Path | None = None
     revisions: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    original_name: str | None = None
 
     @property
     def errors(self) -> list[Problem]:
@@ -51,6 +53,16 @@ class Submission:
     @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def error_count(self) -> int:
+        """Every error found, including those only counted on a summary line."""
+        return sum(p.count for p in self.errors)
+
+    @property
+    def warning_count(self) -> int:
+        """Every warning found, including those only counted on a summary line."""
+        return sum(p.count for p in self.warnings)
 
     def audit_row(self, home: Path) -> dict[str, Any]:
         """The row for `audit.submissions` (feedback path relative to the home folder)."""
@@ -62,7 +74,7 @@ class Submission:
                 "submitted_by": self.submitted_by, "collection": self.collection,
                 "file_name": self.file_name, "file_format": self.file_format, "sheet": self.sheet,
                 "archive_sha256": self.archive_sha256, "bytes": self.bytes, "status": self.status,
-                "errors": len(self.errors), "warnings": len(self.warnings),
+                "errors": self.error_count, "warnings": self.warning_count,
                 "rows_loaded": self.rows_loaded, "received_at": self.received_at,
                 "supersedes": self.supersedes, "duplicate_of": self.duplicate_of,
-                "feedback_path": feedback}
+                "feedback_path": feedback, "original_name": self.original_name}

@@ -19,7 +19,14 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from sources.returns.reference import COUNCILS, MARKERS, MEASURES, REQUIRED_COLUMNS, TEMPLATE_COLUMNS
+from sources.returns.reference import (
+    COUNCILS,
+    MARKERS,
+    MEASURES,
+    REQUIRED_COLUMNS,
+    RETURN_SHEET,
+    TEMPLATE_COLUMNS,
+)
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "sample_returns"
 FIXED_TIME = datetime(2024, 4, 1)
@@ -101,7 +108,7 @@ def normalise_zip(source: Path, target: Path) -> None:
 
 
 def write_workbook(path: Path, rows: Iterable[Sequence[object]] = (), *, guidance: bool = True,
-                   title: str = "return") -> Path:
+                   title: str = RETURN_SHEET) -> Path:
     """A return as XLSX: header, drop-down lists for codes and markers, then `rows`."""
     book = Workbook()
     sheet = book.active

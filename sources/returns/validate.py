@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sources.returns.problems import Problem, make
+from sources.returns.problems import Problem, ProblemLog, make
 from sources.returns.reader import Formula, Table
 from sources.returns.reference import (
     COUNCILS,
@@ -44,7 +44,7 @@ def header_name(cell: str | None) -> str:
     return re.sub(r"[\s-]+", "_", (cell or "").strip().lower())
 
 
-def _columns(table: Table, problems: list[Problem]) -> dict[str, int]:
+def _columns(table: Table, problems: ProblemLog) -> dict[str, int]:
     columns: dict[str, int] = {}
     for index, cell in enumerate(table.header):
         name = header_name(cell)
@@ -84,15 +84,20 @@ def _infer(table: Table, columns: dict[str, int], open_collections: tuple[str, .
     return council, collection
 
 
-def validate(table: Table, submitting_council: str | None,
-             open_collections: tuple[str, ...]) -> Validation:
-    """Check every row of a return against the template, the reference data and itself."""
-    problems: list[Problem] = []
+def validate(table: Table, submitting_council: str | None, open_collections: tuple[str, ...],
+             max_per_check: int = 0) -> Validation:
+    """Check every row of a return against the template, the reference data and itself.
+
+    Every row is checked, but only the first `max_per_check` problems of each check are kept
+    (0 keeps all); a summary line counts the rest.
+    """
+    problems = ProblemLog(max_per_check)
     columns = _columns(table, problems)
     council, collection = _infer(table, columns, open_collections, submitting_council)
-    result = Validation(council, collection, problems=problems)
+    result = Validation(council, collection)
     if not table.rows:
         problems.append(make("empty_file.no_rows", table.file, sheet=table.sheet))
+        result.problems = problems.problems()
         return result
     first_seen: dict[tuple[str, str, str], int] = {}
     measures_seen: set[str] = set()
@@ -123,6 +128,7 @@ def validate(table: Table, submitting_council: str | None,
         missing = MEASURES[measure_id]
         problems.append(make("missing_measure", table.file, sheet=table.sheet, measure=measure_id,
                              title_en=missing.title_en, title_cy=missing.title_cy))
+    result.problems = problems.problems()
     return result
 
 

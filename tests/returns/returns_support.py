@@ -32,3 +32,21 @@ def variant(tmp_path: Path, name: str, replacements: dict[str, str], source: str
     path = tmp_path / name
     path.write_bytes(text.encode("utf-8"))
     return path
+
+
+GOOD_CSV = FIXTURES / "pass" / "good.csv"
+GOOD_XLSX = FIXTURES / "pass" / "good.xlsx"
+
+
+def replace_parts(source: Path, target: Path, parts: dict[str, bytes]) -> Path:
+    """A copy of a workbook with some zip parts replaced (or added), for hostile variants."""
+    import zipfile
+
+    parts = dict(parts)
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in original.infolist():
+            data = parts.pop(info.filename, None)
+            out.writestr(info.filename, original.read(info.filename) if data is None else data)
+        for name, data in parts.items():
+            out.writestr(name, data)
+    return target

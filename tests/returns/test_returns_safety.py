@@ -26,7 +26,10 @@ GOOD_XLSX = FIXTURES / "pass" / "good.xlsx"
     (".hidden.csv", "hidden.csv"),
     ("a b/c?;rm -rf ~.csv", "c_rm_-rf_.csv"),
     ("\x00evil.csv", "evil.csv"),
-    ("Caerdydd ŵyn 2024-25.xlsx", "Caerdydd_yn_2024-25.xlsx"),
+    ("Caerdydd ŵyn 2024-25.xlsx", "Caerdydd_wyn_2024-25.xlsx"),
+    ("Ôô.csv", "Oo.csv"),
+    ("данные.csv", "return.csv"),
+    (".csv", "return.csv"),
 ])
 def test_safe_name_keeps_only_a_harmless_base_name(name, expected):
     assert safe_name(name) == expected
