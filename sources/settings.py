@@ -40,6 +40,9 @@ class Settings:
     rate_limits: dict[str, tuple[int, float]] = field(default_factory=dict)
     # DuckDB spills to disk beyond this, so peak memory stays bounded whatever the data size.
     duckdb_memory_limit: str = "400MB"
+    # A load that would leave a raw table with fewer than this share of its rows is refused
+    # (`DATA_CYMRU_RAW_MIN_ROW_RATIO`); a load of no rows into a table that has rows always is.
+    raw_min_row_ratio: float = 0.5
 
     @property
     def warehouse(self) -> Path:
@@ -87,6 +90,7 @@ class Settings:
             rate_limits={p: _rate(env, f"DATA_CYMRU_{p.upper()}_RATE_LIMIT") for p in DEFAULT_URLS
                          if env.get(f"DATA_CYMRU_{p.upper()}_RATE_LIMIT")},
             duckdb_memory_limit=env.get("DATA_CYMRU_DUCKDB_MEMORY_LIMIT", "400MB"),
+            raw_min_row_ratio=_ratio(env, "DATA_CYMRU_RAW_MIN_ROW_RATIO", cls.raw_min_row_ratio),
         )
 
 
@@ -98,3 +102,17 @@ def _rate(env: dict[str, str], name: str) -> tuple[int, float]:
         return int(calls), float(period)
     except ValueError:
         raise SettingsError(f"{name} must look like '100/60' (requests/seconds), not {text!r}") from None
+
+
+def _ratio(env: dict[str, str], name: str, default: float) -> float:
+    """A share from 0 to 1; 0 turns the proportional check off."""
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise SettingsError(f"{name} must be a number from 0 to 1 (e.g. 0.5), not {text!r}")
+    return value
