@@ -8,8 +8,10 @@ Layout: `<home>/archive/<provider>/<dataset>/<sha256>.<ext>`, an append-only `ma
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import shutil
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -73,6 +75,21 @@ class FetchSet:
         return cls(**doc, parts=parts)
 
 
+def _move(source: Path, target: Path) -> None:
+    """Move a downloaded body into place: a rename, or a streamed copy across file systems.
+
+    Bodies land in the archive's own `.incoming/`, so this is a rename; a client given another
+    temporary folder may put them on another file system, and `shutil.move` then copies in
+    chunks rather than reading the body into memory.
+    """
+    try:
+        source.replace(target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        shutil.move(source, target)
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -107,7 +124,7 @@ class Archive:
         if target.exists():
             download.path.unlink(missing_ok=True)
         else:
-            download.path.replace(target)
+            _move(download.path, target)
             target.chmod(0o444)
         self._append("manifest.jsonl", {
             "dataset": self.dataset, "url": download.url, "method": download.method,
@@ -119,15 +136,18 @@ class Archive:
         return part
 
     def reject(self, download: Download, reason: str) -> Path:
-        """Keep a body that failed validation aside (never as data) so nothing is lost."""
+        """Keep a body that failed validation aside (never as data) so nothing is lost.
+
+        Whatever its size: the file is moved, never read (see `_move`).
+        """
         rejected = self.dir / "rejected"
         rejected.mkdir(exist_ok=True)
         target = rejected / f"{download.sha256}.bin"
         if download.path is not None:
-            download.path.replace(target)
+            _move(download.path, target)
         self._append("rejected.jsonl", {"url": download.url, "status": download.status,
-                                        "sha256": download.sha256, "reason": reason,
-                                        "retrieved_at": download.retrieved_at})
+                                        "sha256": download.sha256, "bytes": download.bytes,
+                                        "reason": reason, "retrieved_at": download.retrieved_at})
         return target
 
     def record_not_modified(self, download: Download, previous: Part) -> Part:

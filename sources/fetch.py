@@ -18,6 +18,10 @@ def make_client(dataset: Dataset, settings: Settings, *, session: requests.Sessi
                 log: Callable[[str], None] = print, **options) -> PoliteClient:
     """The provider's client: real HTTP in live mode, the recorded snapshot otherwise."""
     archive = Archive(settings.archive, dataset.provider, dataset.name)
+    # The bounds on one answer apply to replayed answers as much as to live ones.
+    bounds = {"deadline": settings.deadlines.get(dataset.provider),
+              "max_bytes": settings.max_bytes.get(dataset.provider)}
+    options = {**{k: v for k, v in bounds.items() if v is not None}, **options}
     if settings.mode == "snapshot" and session is None:
         session = session_with(SnapshotAdapter(settings.snapshot_dir / dataset.key))
         base = DEFAULT_URLS[dataset.provider]

@@ -3,6 +3,8 @@
 One transaction per dataset: the new table replaces the old one only when every file loaded.
 A missing or renamed column, or a value that does not fit its catalogue type, is a `LoadError`
 naming the dataset, the archived file, the column (and the row), and the previous table stays.
+So does a load that would empty the table or leave it with less than a set share of its rows
+(`RowCountDrop`): a publisher answering with only a header must not wipe the raw data.
 Loading the same data version twice does nothing.
 """
 
@@ -22,10 +24,17 @@ from sources.archive import Archive, FetchSet, Part
 from sources.catalogue import Dataset
 
 LOADS_TABLE = "raw._loads"
+# A load keeping fewer than this share of the table's rows is refused (Settings.raw_min_row_ratio).
+MIN_ROW_RATIO = 0.5
+FILES_NAMED = 5  # archived files named in a refusal; the rest are counted
 
 
 class LoadError(ValueError):
     """An archived file does not match what the catalogue expects."""
+
+
+class RowCountDrop(LoadError):
+    """A load that would leave the raw table with none, or too few, of its rows."""
 
 
 @dataclass(frozen=True)
@@ -147,8 +156,7 @@ def _headers(con: duckdb.DuckDBPyConnection, part: Part, path: Path) -> list[str
     return _csv_header(path)
 
 
-def _check_columns(con, dataset: Dataset, part: Part, path: Path, wire: Wire) -> list[str]:
-    found = _headers(con, part, path)
+def _check_columns(dataset: Dataset, part: Part, path: Path, wire: Wire, found: list[str]) -> list[str]:
     expected = _expected(wire, part)
     missing = [h for h in expected if h not in found]
     extra = [h for h in found if h not in expected
@@ -279,9 +287,41 @@ def loaded_version(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> str | No
     return row[0] if row else None
 
 
+def _table_rows(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> int | None:
+    """The rows of the raw table now, or None when there is no table."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema='raw' AND table_name=?",
+        [dataset.key]).fetchone()[0]
+    return con.execute(f"SELECT count(*) FROM {dataset.raw_table}").fetchone()[0] if exists else None
+
+
+def _check_row_count(dataset: Dataset, fetch: FetchSet, archive: Archive, before: int | None,
+                     rows: int, min_ratio: float) -> None:
+    """Refuse a load that would empty the table, or keep fewer than `min_ratio` of its rows."""
+    if not before or (rows > 0 and rows >= min_ratio * before):
+        return
+    paths = [str(archive.path_of(p)) for p in fetch.data_parts]
+    files = ", ".join(paths[:FILES_NAMED]) + (
+        f" and {len(paths) - FILES_NAMED} more in {archive.dir}" if len(paths) > FILES_NAMED else "")
+    rule = ("no rows at all" if rows == 0 else
+            f"fewer than {min_ratio:.0%} of them (DATA_CYMRU_RAW_MIN_ROW_RATIO={min_ratio:g})")
+    raise RowCountDrop(
+        f"{dataset.key}: refused to load {rows:,} rows into {dataset.raw_table}, which has "
+        f"{before:,}: {rule}. The previous {dataset.raw_table} ({before:,} rows) is unchanged. "
+        f"Fetch {fetch.fetch_id} archived {len(paths)} data file(s): {files}. If the publisher "
+        "really did drop these rows, check those files, then load with a lower "
+        "DATA_CYMRU_RAW_MIN_ROW_RATIO (0 turns the share off; an empty answer is never loaded "
+        "over rows: drop the table to accept one).")
+
+
 def load_dataset(dataset: Dataset, fetch: FetchSet, archive: Archive,
-                 con: duckdb.DuckDBPyConnection, *, force: bool = False) -> LoadResult:
-    """Replace `raw.<dataset>` with the content of a complete fetch, in one transaction."""
+                 con: duckdb.DuckDBPyConnection, *, force: bool = False,
+                 min_row_ratio: float = MIN_ROW_RATIO) -> LoadResult:
+    """Replace `raw.<dataset>` with the content of a complete fetch, in one transaction.
+
+    The new content replaces the table only if it keeps at least `min_row_ratio` of the table's
+    rows, and some rows at all when the table has any; otherwise `RowCountDrop`.
+    """
     ensure_schemas(con)
     version = fetch.data_version
     if not force and loaded_version(con, dataset) == version:
@@ -295,13 +335,22 @@ def load_dataset(dataset: Dataset, fetch: FetchSet, archive: Archive,
         path = archive.path_of(part)
         if not path.exists():
             raise LoadError(f"{dataset.key}: archived file {path} is missing")
-        warnings += _check_columns(con, dataset, part, path, wire)
+        found = _headers(con, part, path)
+        if not found:  # an empty JSON array, or a CSV without even a header: no rows to read
+            continue
+        warnings += _check_columns(dataset, part, path, wire, found)
         parts.append((part, path))
+    before = _table_rows(con, dataset)
+    if not parts:
+        _check_row_count(dataset, fetch, archive, before, 0, min_row_ratio)
+        raise LoadError(f"{dataset.key}: every data file of fetch {fetch.fetch_id} is empty (no columns, "
+                        f"no rows), so there is no table to make; files in {archive.dir}")
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"CREATE OR REPLACE TABLE {dataset.raw_table} AS "
                     f"{' UNION ALL '.join(_selects(dataset, parts, wire, constants))}")
         rows = con.execute(f"SELECT count(*) FROM {dataset.raw_table}").fetchone()[0]
+        _check_row_count(dataset, fetch, archive, before, rows, min_row_ratio)
         con.execute(f"INSERT INTO {LOADS_TABLE} (dataset, data_version, fetch_id, rows, archive_sha256)"
                     " VALUES (?, ?, ?, ?, ?)",
                     [dataset.key, version, fetch.fetch_id, rows, [p.sha256 for p in fetch.data_parts]])

@@ -102,7 +102,9 @@ def build_raw_asset(dataset: Dataset) -> AssetsDefinition:
             raise RuntimeError(f"{dataset.key}: nothing archived yet; materialise "
                                f"{archive_key(dataset).to_user_string()} first")
         with datacymru.connect() as con:
-            result = load_dataset(dataset, fetch, archive, con)
+            # Raises (a failed step, so nothing downstream is rebuilt) rather than empty the table.
+            result = load_dataset(dataset, fetch, archive, con,
+                                  min_row_ratio=settings.raw_min_row_ratio)
         for warning in result.warnings:
             context.log.warning(warning)
         progress(context, f"loaded   {dataset.raw_table}: {result.rows:,} rows"

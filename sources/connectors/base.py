@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,7 @@ import duckdb
 
 from sources.archive import Archive, FetchSet, Part
 from sources.catalogue import Dataset
-from sources.http import Download, FetchError, PoliteClient
+from sources.http import MAX_DOCUMENT_BYTES, BodyTooLarge, Download, FetchError, PoliteClient
 
 
 class InvalidBody(FetchError):
@@ -76,17 +77,26 @@ class FetchContext:
         A 2xx body that `validate` refuses (cut short, unparsable, not what the API promises) is
         a transient fault like a 5xx: each one is kept in `rejected/` with its reason and the
         request is sent again after the client's backoff, up to the client's `max_attempts`;
-        then `InvalidBody` (a `FetchError`) names the URL and the attempts.
+        then `InvalidBody` (a `FetchError`) names the URL and the attempts. A body over the
+        provider's cap, and one whose validation fails in any other way, is kept in `rejected/`
+        too, and fails at once. Only a body that passed `validate` enters the archive.
         """
         prev = self._previous_part(role, lang, page)
         prev_ok = prev is not None and self.archive.path_of(prev).exists()
         attempts = self.client.max_attempts
         for attempt in range(1, attempts + 1):
-            download = self.client.download(
-                path, params=params, method=method, json_body=json_body,
-                accept_status=accept_status, expect_type=expect_type,
-                etag=prev.etag if prev_ok else None,
-                last_modified=prev.last_modified if prev_ok else None)
+            try:
+                download = self.client.download(
+                    path, params=params, method=method, json_body=json_body,
+                    accept_status=accept_status, expect_type=expect_type,
+                    etag=prev.etag if prev_ok else None,
+                    last_modified=prev.last_modified if prev_ok else None)
+            except BodyTooLarge as exc:
+                if exc.partial is None:
+                    raise
+                kept = self.archive.reject(exc.partial, exc.reason)
+                raise BodyTooLarge(exc.provider, exc.url, f"{exc.reason}; the bytes read are kept "
+                                   f"at {kept} (reason in rejected.jsonl)", None, exc.status) from exc
             if download.not_modified and prev is not None:
                 part = self.archive.record_not_modified(download, prev)
                 self.fetch.parts.append(part)
@@ -106,6 +116,9 @@ class FetchContext:
                         f"(every body kept in {kept.parent}, reasons in rejected.jsonl)") from exc
                 self.client.pause(attempt, f"invalid body: {exc.reason}; kept at {kept} ({exc.url})")
                 continue
+            except Exception as exc:
+                self.archive.reject(download, f"could not be checked: {type(exc).__name__}: {exc}")
+                raise
             part = self.archive.store(download, role, lang, page)
             self.fetch.parts.append(part)
             return part, checked, download
@@ -113,7 +126,25 @@ class FetchContext:
 
 
 def _as_download(path: Path, answer: Download) -> Download:
-    return Download(answer.url, answer.method, 200, answer.headers, path, "", 0, answer.retrieved_at)
+    return Download(answer.url, answer.method, 200, answer.headers, path, "", path.stat().st_size,
+                    answer.retrieved_at)
+
+
+def json_document(provider: str, download: Download) -> Any:
+    """A JSON answer that is not data rows (metadata, filters, a stored query), parsed.
+
+    It is read into memory, so one bigger than `MAX_DOCUMENT_BYTES` is refused unread.
+    """
+    if download.path is None:
+        return None
+    if download.bytes > MAX_DOCUMENT_BYTES:
+        raise InvalidBody(provider, download.url,
+                          f"a JSON document of {download.bytes:,} bytes, more than the "
+                          f"{MAX_DOCUMENT_BYTES:,} a document may have; not parsed")
+    try:
+        return json.loads(download.path.read_bytes())
+    except ValueError as exc:
+        raise InvalidBody(provider, download.url, f"invalid JSON: {exc}") from exc
 
 
 def _cursor(con: duckdb.DuckDBPyConnection | None) -> duckdb.DuckDBPyConnection:
@@ -153,7 +184,12 @@ def _last_byte(path: Path | None) -> bytes:
 
 def csv_stats(provider: str, download: Download, count_column: str | None = None,
               con: duckdb.DuckDBPyConnection | None = None) -> tuple[int, int | None]:
-    """(rows, value of `count_column` on the first row) of a CSV body, read by DuckDB."""
+    """(rows, value of `count_column` on the first row) of a CSV body, read by DuckDB.
+
+    An HTML page is never CSV, however DuckDB would read it (an error page sent with 200).
+    """
+    if download.content_type == "text/html":
+        raise InvalidBody(provider, download.url, "expected CSV, got Content-Type 'text/html'")
     extra = f', max(TRY_CAST("{count_column}" AS BIGINT))' if count_column else ", NULL"
     try:
         with _cursor(con) as cur:

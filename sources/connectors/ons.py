@@ -3,17 +3,12 @@
 
 from __future__ import annotations
 
-import json
-
-from sources.connectors.base import FetchContext, InvalidBody, csv_stats
+from sources.connectors.base import FetchContext, InvalidBody, csv_stats, json_document
 from sources.http import Download, FetchError
 
 
 def _json_object(download: Download) -> dict:
-    try:
-        doc = json.loads(download.path.read_bytes())
-    except ValueError as exc:
-        raise InvalidBody("ons", download.url, f"invalid JSON: {exc}") from exc
+    doc = json_document("ons", download)
     if not isinstance(doc, dict):
         raise InvalidBody("ons", download.url, f"expected a JSON object, got {type(doc).__name__}")
     return doc

@@ -17,7 +17,7 @@ import json
 import math
 from typing import Any
 
-from sources.connectors.base import FetchContext, InvalidBody, count_json_rows, csv_stats
+from sources.connectors.base import FetchContext, InvalidBody, count_json_rows, csv_stats, json_document
 from sources.http import Download, FetchError
 from sources.statswales_columns import VIEW, ColumnsError, headers, request_filters
 
@@ -29,10 +29,7 @@ def _json_doc(download: Download) -> Any:
     if download.content_type not in ("application/json", ""):  # a 304 may carry no type
         raise InvalidBody("statswales", download.url,
                           f"expected JSON, got Content-Type {download.content_type!r}")
-    try:
-        return json.loads(download.path.read_bytes()) if download.path else None
-    except ValueError as exc:
-        raise InvalidBody("statswales", download.url, f"invalid JSON: {exc}") from exc
+    return json_document("statswales", download)
 
 
 def _is_past_last_page(status: int, body: bytes) -> bool:
@@ -49,11 +46,32 @@ def _is_past_last_page(status: int, body: bytes) -> bool:
         return False
 
 
-def _expect_json_rows(ctx: FetchContext, download: Download) -> int:
+def _expect_json_rows(ctx: FetchContext, download: Download, expected: int) -> int:
+    """The rows of a JSON page, which must be the `expected` share of totalLines.
+
+    Checked before the page is archived, so a page the stored query disagrees with is kept in
+    `rejected/` and asked for again, never archived as data.
+    """
     if download.content_type not in ("application/json", ""):  # a 304 may carry no type
         raise InvalidBody("statswales", download.url,
                           f"expected JSON, got Content-Type {download.content_type!r}")
-    return count_json_rows("statswales", download, ctx.scratch)
+    rows = count_json_rows("statswales", download, ctx.scratch)
+    if rows != expected:
+        raise InvalidBody("statswales", download.url,
+                          f"the page has {rows} rows where totalLines calls for {expected}")
+    return rows
+
+
+def _expect_csv_rows(ctx: FetchContext, download: Download, total: int) -> int:
+    """The rows of the CSV stream, which must be totalLines (checked before archiving it)."""
+    if download.content_type not in ("text/csv", ""):  # a 304 may carry no type
+        raise InvalidBody("statswales", download.url,
+                          f"expected CSV, got Content-Type {download.content_type!r}")
+    rows, _ = csv_stats("statswales", download, con=ctx.scratch)
+    if rows != total:
+        raise InvalidBody("statswales", download.url,
+                          f"CSV has {rows} rows but the query reports totalLines={total}")
+    return rows
 
 
 def _describe(ctx: FetchContext, meta: dict[str, Any]) -> None:
@@ -107,12 +125,8 @@ def fetch(ctx: FetchContext) -> None:
 
 def _fetch_csv(ctx: FetchContext, filter_id: str, lang: str, total: int) -> None:
     path = f"{ctx.dataset.dataset_id}/data/{filter_id}"
-    _, (rows, _), download = ctx.get(
-        path, params={"format": "csv", "lang": lang}, lang=lang, page=1,
-        validate=lambda d: csv_stats("statswales", d, con=ctx.scratch))
-    if rows != total:
-        raise FetchError("statswales", download.url,
-                         f"CSV has {rows} rows but the query reports totalLines={total}")
+    _, rows, _ = ctx.get(path, params={"format": "csv", "lang": lang}, lang=lang, page=1,
+                         validate=lambda d: _expect_csv_rows(ctx, d, total))
     ctx.log(f"{ctx.dataset.key} [{lang}]: {rows} rows (CSV)")
 
 
@@ -122,9 +136,10 @@ def _fetch_pages(ctx: FetchContext, filter_id: str, lang: str, total: int) -> No
     path = f"{ctx.dataset.dataset_id}/data/{filter_id}"
     seen = 0
     for page in range(1, pages + 1):
+        expected = min(size, total - (page - 1) * size) if total else 0
         part, rows, download = ctx.get(
             path, params={"format": "json", "lang": lang, "page_number": page, "page_size": size},
-            lang=lang, page=page, validate=lambda d: _expect_json_rows(ctx, d),
+            lang=lang, page=page, validate=lambda d, n=expected: _expect_json_rows(ctx, d, n),
             accept_status=_is_past_last_page)
         if part is None:  # the API says this page is past the end: it disagrees with totalLines
             if download.path:
@@ -133,9 +148,6 @@ def _fetch_pages(ctx: FetchContext, filter_id: str, lang: str, total: int) -> No
                              f"the API has no page {page} after {seen} of totalLines={total} rows")
         seen += rows
         ctx.log(f"{ctx.dataset.key} [{lang}]: page {page}/{pages}, {seen}/{total} rows")
-        if rows < size and page < pages:
-            raise FetchError("statswales", download.url,
-                             f"page {page} has {rows} rows, fewer than {size}, before the last page")
     if seen != total:
         raise FetchError("statswales", ctx.client.url(path),
                          f"pages add up to {seen} rows but the query reports totalLines={total}")

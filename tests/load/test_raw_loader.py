@@ -96,10 +96,11 @@ def test_force_reloads_and_new_content_replaces_the_table(dataset, loaded, archi
     fetch, archive, _ = loaded
     assert not load_dataset(dataset, fetch, archive, warehouse, force=True).skipped
     assert warehouse.execute(f"SELECT count(*) FROM {dataset.raw_table}").fetchone()[0] == 5
-    newer, archive = archive_fetch(dataset, [(wire.nomis_csv(wire.nomis_rows(2)), None)])
+    # 3 of 5 rows: within the row-count guard (tests/connectors/test_row_count_guard.py)
+    newer, archive = archive_fetch(dataset, [(wire.nomis_csv(wire.nomis_rows(3)), None)])
     result = load_dataset(dataset, newer, archive, warehouse)
-    assert not result.skipped and result.rows == 2
-    assert warehouse.execute(f"SELECT count(*) FROM {dataset.raw_table}").fetchone()[0] == 2
+    assert not result.skipped and result.rows == 3
+    assert warehouse.execute(f"SELECT count(*) FROM {dataset.raw_table}").fetchone()[0] == 3
     assert warehouse.execute(f"SELECT count(*) FROM {LOADS_TABLE}").fetchone()[0] == 3
 
 
