@@ -38,11 +38,14 @@ def council_returns(context: AssetExecutionContext, datacymru: DataCymru) -> Mat
     settings = datacymru.settings()
     with datacymru.connect() as con:
         ensure_tables(con)
-        done = []
-        if settings.mode == "snapshot":
-            progress(context, f"council returns: {SAMPLE_NOTICE}")
-            done += load_sample_returns(settings, con)
-        done += scan_intake(settings, con)
+    # Given the resource's `connect` rather than an open connection, each file is read and
+    # validated with the warehouse closed; the write connection is held only to record it.
+    done = []
+    if settings.mode == "snapshot":
+        progress(context, f"council returns: {SAMPLE_NOTICE}")
+        done += load_sample_returns(settings, datacymru.connect)
+    done += scan_intake(settings, datacymru.connect)
+    with datacymru.connect() as con:
         rows = con.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchone()[0]
         version = returns_version(con)
     statuses: dict[str, int] = {}
