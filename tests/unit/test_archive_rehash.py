@@ -7,6 +7,7 @@ and a later identical answer (HTTP 304) reused the changed copy.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -15,7 +16,9 @@ from werkzeug import Request, Response
 
 from sources.archive import Archive, ArchiveIntegrityError, sha256_file
 from sources.fetch import fetch_dataset
+from sources.gates.verify import verify
 from sources.load import LoadError, load_dataset
+from sources.settings import Settings
 
 
 def change_one_byte(path: Path, old: bytes, new: bytes) -> str:
@@ -112,3 +115,31 @@ def test_a_304_does_not_reuse_a_changed_file(datasets, wire, live_settings, clie
     assert again.data_parts[0].sha256 == part.sha256
     assert sha256_file(path) == part.sha256
 
+
+def test_audit_verify_names_a_changed_or_missing_archive_file(nomis, home):
+    dataset, fetch, archive = nomis
+    changed, gone = (archive.path_of(p) for p in fetch.data_parts)
+    actual = change_one_byte(changed, b'"1001"', b'"1002"')
+    gone.unlink()
+
+    found = verify(Settings(home=home))
+    problems = {(p.where, p.check): p for p in found.problems}
+    assert set(problems) == {(str(changed), "sha256"), (str(gone), "missing")}
+    sha = problems[str(changed), "sha256"]
+    assert (sha.expected, sha.actual) == (fetch.data_parts[0].sha256, actual)
+    assert sha.message == (
+        f"archive: {changed}: recorded sha256 {fetch.data_parts[0].sha256}, actual sha256 "
+        f"{actual}: the file was changed after it was archived; move it aside and fetch "
+        f"{dataset.key} again (`datacymru refresh --dataset {dataset.key}`)")
+    assert "named in manifest.jsonl line" in problems[str(gone), "missing"].message
+
+
+def test_audit_verify_names_an_edited_fetch_log(nomis, home):
+    _, fetch, archive = nomis
+    log = archive.dir / "fetches.jsonl"
+    doc = json.loads(log.read_text())
+    doc["parts"].reverse()  # the same files in another order: another data version
+    log.write_text(json.dumps(doc) + "\n")
+    (problem,) = verify(Settings(home=home)).problems
+    assert (problem.where, problem.check) == (str(log), "data_version")
+    assert problem.expected == fetch.data_version
