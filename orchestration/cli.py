@@ -234,6 +234,18 @@ def cmd_audit_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Re-hash the archive and the releases and walk the audit chains; 1 if anything changed."""
+    from sources.gates.verify import render, verify
+
+    result = verify(Settings.from_env())
+    if args.format == "json":
+        print(json.dumps(result.to_json(), indent=2, default=str, ensure_ascii=False))
+    else:
+        print(render(result))
+    return 0 if result.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="datacymru", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -264,6 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("release_id")
     release.add_argument("--format", choices=("table", "json"), default="table")
     release.set_defaults(func=cmd_audit_release)
+    verify = audit.add_parser("verify", help="check that the archive, releases and audit rows "
+                                             "are as they were written (exit 1 if not)")
+    verify.add_argument("--format", choices=("table", "json"), default="table")
+    verify.set_defaults(func=cmd_audit_verify)
     return parser
 
 

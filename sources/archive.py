@@ -4,6 +4,10 @@ Layout: `<home>/archive/<provider>/<dataset>/<sha256>.<ext>`, an append-only `ma
 (one line per response: URL, status, headers, retrieved_at, bytes, sha256) and `fetches.jsonl`
 (one line per completed fetch: the ordered parts that make up the dataset and their combined
 `data_version`). Files are immutable: the same content twice is stored once.
+
+A file's name is its sha256, so a copy changed after it was archived is found by hashing it
+again: every archived file that is reused (a 304 answer) or loaded is re-hashed first, and
+`datacymru audit verify` re-hashes them all.
 """
 
 from __future__ import annotations
@@ -94,6 +98,36 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+_CHUNK = 1 << 20
+
+
+def sha256_file(path: Path) -> str:
+    """The sha256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check(path: Path, recorded: str, actual: str, dataset: str) -> None:
+    if actual != recorded:
+        raise ArchiveIntegrityError(path, recorded, actual, dataset)
+
+
+class ArchiveIntegrityError(ValueError):
+    """An archived file's bytes no longer hash to the sha256 recorded when it was archived."""
+
+    def __init__(self, path: Path, recorded: str, actual: str, dataset: str | None = None):
+        self.path, self.recorded, self.actual = path, recorded, actual
+        again = (f"fetch it again (`datacymru refresh --dataset {dataset}`)" if dataset
+                 else "fetch it again")
+        super().__init__(
+            f"archived file {path} was changed after it was archived: recorded sha256 "
+            f"{recorded}, actual sha256 {actual}, so it was not used. Move it aside "
+            f"(e.g. `mv {path} {path}.changed`) and {again}: the fetch stores a fresh copy")
+
+
 class Archive:
     """The archive folder of one dataset."""
 
@@ -110,6 +144,24 @@ class Archive:
 
     def path_of(self, part: Part) -> Path:
         return self.dir / f"{part.sha256}.{part.ext}"
+
+    @property
+    def key(self) -> str:
+        """The catalogue key of the dataset (`<provider>__<dataset>`)."""
+        return f"{self.provider}__{self.dataset}"
+
+    def verify(self, part: Part) -> Path:
+        """The part's file, after checking that its bytes still hash to the recorded sha256."""
+        path = self.path_of(part)
+        _check(path, part.sha256, sha256_file(path), self.key)
+        return path
+
+    def read_verified(self, part: Part) -> bytes:
+        """The part's bytes, hashed as they are read (one pass): a changed file is an error."""
+        path = self.path_of(part)
+        data = path.read_bytes()
+        _check(path, part.sha256, hashlib.sha256(data).hexdigest(), self.key)
+        return data
 
     def store(self, download: Download, role: str, lang: str | None = None,
               page: int | None = None, ext: str | None = None) -> Part:
@@ -151,7 +203,12 @@ class Archive:
         return target
 
     def record_not_modified(self, download: Download, previous: Part) -> Part:
-        """A 304 answer: the previous part stands; the check itself is logged."""
+        """A 304 answer: the previous part stands; the check itself is logged.
+
+        The previous file is hashed again first: the publisher vouched for the bytes it sent
+        then, not for what the file holds now.
+        """
+        self.verify(previous)
         self._append("manifest.jsonl", {
             "dataset": self.dataset, "url": download.url, "method": download.method,
             "status": 304, "headers": {k: v for k, v in download.headers.items()

@@ -6,6 +6,10 @@ naming the dataset, the archived file, the column (and the row), and the previou
 So does a load that would empty the table or leave it with less than a set share of its rows
 (`RowCountDrop`): a publisher answering with only a header must not wipe the raw data.
 Loading the same data version twice does nothing.
+
+Every file is hashed again while it is loaded (in a thread beside DuckDB's readers, so the
+page cache serves both): a file whose bytes no longer match the sha256 it was archived under
+is a `LoadError` naming the file and both hashes, and nothing is committed.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +25,7 @@ from typing import Any
 import duckdb
 
 from sources import statswales_columns
-from sources.archive import Archive, FetchSet, Part
+from sources.archive import Archive, ArchiveIntegrityError, FetchSet, Part
 from sources.catalogue import Dataset
 
 LOADS_TABLE = "raw._loads"
@@ -86,7 +91,20 @@ def _archived_json(dataset: Dataset, fetch: FetchSet, archive: Archive, role: st
         raise LoadError(f"{dataset.key}: fetch {fetch.fetch_id} archived no {role} answer"
                         f"{f' ({lang})' if lang else ''}, so its columns cannot be named; "
                         "fetch the dataset again")
-    return json.loads(archive.path_of(part).read_bytes())
+    try:
+        return json.loads(archive.read_verified(part))
+    except ArchiveIntegrityError as exc:
+        raise _changed(dataset, exc) from exc
+
+
+def _changed(dataset: Dataset, exc: ArchiveIntegrityError) -> LoadError:
+    return LoadError(f"{dataset.key}: {exc}. The previous {dataset.raw_table} is unchanged.")
+
+
+def _verify_files(archive: Archive, parts: list[Part]) -> None:
+    for part in parts:
+        if archive.path_of(part).exists():  # a missing file is reported by the load itself
+            archive.verify(part)
 
 
 def wire_headers(dataset: Dataset, fetch: FetchSet, archive: Archive) -> Wire:
@@ -320,13 +338,33 @@ def load_dataset(dataset: Dataset, fetch: FetchSet, archive: Archive,
     """Replace `raw.<dataset>` with the content of a complete fetch, in one transaction.
 
     The new content replaces the table only if it keeps at least `min_row_ratio` of the table's
-    rows, and some rows at all when the table has any; otherwise `RowCountDrop`.
+    rows, and some rows at all when the table has any; otherwise `RowCountDrop`. The data files
+    are hashed while they load, and the transaction commits only if every one still matches its
+    archived sha256. A changed file is the error reported even when it also made the load fail
+    some other way (a mangled header, a value that does not parse).
     """
     ensure_schemas(con)
     version = fetch.data_version
     if not force and loaded_version(con, dataset) == version:
         rows = con.execute(f"SELECT count(*) FROM {dataset.raw_table}").fetchone()[0]
         return LoadResult(dataset.key, rows, version, skipped=True)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-sha256")
+    hashed = pool.submit(_verify_files, archive, fetch.data_parts)
+    try:
+        return _load(dataset, fetch, archive, con, version, hashed, min_row_ratio)
+    except ArchiveIntegrityError as exc:
+        raise _changed(dataset, exc) from exc
+    except Exception as exc:
+        changed = hashed.exception()
+        if isinstance(changed, ArchiveIntegrityError):
+            raise _changed(dataset, changed) from exc
+        raise
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _load(dataset: Dataset, fetch: FetchSet, archive: Archive, con: duckdb.DuckDBPyConnection,
+          version: str, hashed: Future, min_row_ratio: float) -> LoadResult:
     warnings: list[str] = []
     parts = []
     wire = wire_headers(dataset, fetch, archive)
@@ -354,6 +392,7 @@ def load_dataset(dataset: Dataset, fetch: FetchSet, archive: Archive,
         con.execute(f"INSERT INTO {LOADS_TABLE} (dataset, data_version, fetch_id, rows, archive_sha256)"
                     " VALUES (?, ?, ?, ?, ?)",
                     [dataset.key, version, fetch.fetch_id, rows, [p.sha256 for p in fetch.data_parts]])
+        hashed.result()  # every file still has the bytes it was archived with
         con.execute("COMMIT")
     except duckdb.ConversionException as exc:
         con.execute("ROLLBACK")

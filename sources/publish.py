@@ -16,6 +16,7 @@ import duckdb
 
 from sources.catalogue import catalogue
 from sources.faults import crash_point
+from sources.gates import chain
 from sources.gates.audit import (
     append_checks,
     append_release,
@@ -311,13 +312,15 @@ def publish_mart(con: duckdb.DuckDBPyConnection, settings: Settings, mart: str, 
         append_release_checks(con, release.release_id, mart_checks)
         append_release(con, {
             "release_id": release.release_id, "mart": mart, "created_at": now(),
-            "path": release.path.relative_to(settings.home).as_posix(), "status_label": label_en,
+            "path": release.path.relative_to(settings.home).as_posix(), "folder": release.path,
+            "status_label": label_en,
             "gates_passed": summary["by_outcome"]["passed"],
             "gates_warned": summary["by_outcome"]["warned"],
             "gates_failed": summary["by_outcome"]["failed"] + summary["by_outcome"]["error"],
             "rows": release.rows, "revisions": len(changed),
             "run_id": run_id, "code_version": code_version, "data_versions": data_versions})
         con.execute("COMMIT")
+        chain.write_heads(con, ["audit.releases", "audit.release_checks"])
 
     release = write_release(con, root=settings.releases, mart=mart, table=table, metadata=metadata,
                             revision_rows=changed, report_html=render_report(report), record=record)

@@ -18,6 +18,7 @@ from typing import Any
 
 import duckdb
 
+from sources.archive import sha256_file
 from sources.faults import crash_point
 from sources.gates.model import GateResult
 from sources.gates.registry import gate
@@ -171,11 +172,14 @@ def write_release(con: duckdb.DuckDBPyConnection, *, root: Path, mart: str, tabl
     content_hash = csv_export(con, table, csv)
     con.execute(f"COPY (SELECT * FROM {table} ORDER BY ALL) TO '{parquet}' (FORMAT parquet)")
     release_id = metadata.get("release_id") or next_release_id(root, mart, content_hash)
-    metadata = {**metadata, "release_id": release_id, "csv_sha256": content_hash}
-    (staging / "metadata.json").write_text(json.dumps(metadata, indent=2, ensure_ascii=False,
-                                                      default=str) + "\n", encoding="utf-8")
     (staging / "report.html").write_text(report_html.replace("{{RELEASE_ID}}", release_id),
                                          encoding="utf-8")
+    # The sha256 of every other file of the release, so `datacymru audit verify` can check them.
+    files = {f.name: sha256_file(f) for f in sorted(staging.iterdir())}
+    metadata = {**metadata, "release_id": release_id, "csv_sha256": content_hash,
+                "files_sha256": files}
+    (staging / "metadata.json").write_text(json.dumps(metadata, indent=2, ensure_ascii=False,
+                                                      default=str) + "\n", encoding="utf-8")
     final = mart_dir / release_id
     if final.exists():
         raise FileExistsError(f"release {final} exists; releases are never overwritten")

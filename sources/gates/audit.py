@@ -1,7 +1,9 @@
 """The append-only audit trail: every check execution and every release.
 
-Only `CREATE TABLE IF NOT EXISTS` and `INSERT` are issued here; no code path updates or deletes
-audit rows.
+Only `CREATE TABLE IF NOT EXISTS`, `ALTER TABLE ... ADD COLUMN IF NOT EXISTS` and `INSERT` are
+issued here; no code path updates or deletes audit rows. Every row is appended to its table's
+hash chain (`sources/gates/chain.py`), so a row changed or deleted afterwards is found by
+`datacymru audit verify`.
 """
 
 from __future__ import annotations
@@ -10,10 +12,13 @@ import json
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from sources.archive import sha256_file
+from sources.gates import chain
 from sources.gates.model import GateResult
 
 DDL = (
@@ -37,6 +42,11 @@ DDL = (
     """CREATE TABLE IF NOT EXISTS audit.release_checks (
         release_id VARCHAR NOT NULL, check_id VARCHAR NOT NULL, asset_key VARCHAR NOT NULL,
         check_name VARCHAR NOT NULL)""",
+    # The hash of a release's metadata.json, which holds the hashes of its other files.
+    "ALTER TABLE audit.releases ADD COLUMN IF NOT EXISTS metadata_sha256 VARCHAR",
+    *chain.add_columns("audit.check_results"),
+    *chain.add_columns("audit.releases"),
+    *chain.add_columns("audit.release_checks"),
 )
 COLUMNS = ("check_name", "asset_key", "engine", "principle", "standard", "severity", "passed",
            "outcome", "observed", "failing_examples", "rationale", "run_id", "code_version",
@@ -60,24 +70,23 @@ def append_checks(con: duckdb.DuckDBPyConnection, results: Iterable[GateResult],
     ids, rows = [], []
     for r in results:
         ids.append(str(uuid.uuid4()))
-        rows.append((r.check_name, r.asset_key, r.gate.engine, r.gate.principle, r.gate.standard,
-                     r.gate.severity, r.outcome in ("passed", "not_applicable"), r.outcome,
-                     json.dumps(r.observed, default=str),
-                     json.dumps(r.failing_examples, default=str, ensure_ascii=False),
-                     r.gate.rationale_en, run_id, code_version, json.dumps(data_versions), stamp,
-                     r.gate.name, r.examined, ids[-1]))
-    if rows:
-        con.executemany(f"INSERT INTO audit.check_results ({', '.join(COLUMNS)}) VALUES "
-                        f"({', '.join('?' * len(COLUMNS))})", rows)
+        rows.append(dict(zip(COLUMNS, (
+            r.check_name, r.asset_key, r.gate.engine, r.gate.principle, r.gate.standard,
+            r.gate.severity, r.outcome in ("passed", "not_applicable"), r.outcome,
+            json.dumps(r.observed, default=str),
+            json.dumps(r.failing_examples, default=str, ensure_ascii=False),
+            r.gate.rationale_en, run_id, code_version, json.dumps(data_versions), stamp,
+            r.gate.name, r.examined, ids[-1]), strict=True)))
+    chain.append(con, "audit.check_results", rows)
     return ids
 
 
 def append_release_checks(con: duckdb.DuckDBPyConnection, release_id: str,
                           checks: Iterable[dict[str, Any]]) -> None:
     ensure_audit(con)
-    rows = [(release_id, c["check_id"], c["asset_key"], c["check_name"]) for c in checks]
-    if rows:
-        con.executemany("INSERT INTO audit.release_checks VALUES (?, ?, ?, ?)", rows)
+    chain.append(con, "audit.release_checks", [
+        {"release_id": release_id, "check_id": c["check_id"], "asset_key": c["asset_key"],
+         "check_name": c["check_name"]} for c in checks])
 
 
 def release_checks(con: duckdb.DuckDBPyConnection, release_id: str) -> list[dict[str, Any]]:
@@ -94,13 +103,18 @@ def release_checks(con: duckdb.DuckDBPyConnection, release_id: str) -> list[dict
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+RELEASE_COLUMNS = ("release_id", "mart", "created_at", "path", "status_label", "gates_passed",
+                   "gates_warned", "gates_failed", "rows", "revisions", "run_id", "code_version")
+
+
 def append_release(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> None:
+    """One row per release, with the sha256 of the metadata.json it wrote."""
     ensure_audit(con)
-    con.execute(
-        "INSERT INTO audit.releases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [row["release_id"], row["mart"], row["created_at"], row["path"], row["status_label"],
-         row["gates_passed"], row["gates_warned"], row["gates_failed"], row["rows"],
-         row["revisions"], row["run_id"], row["code_version"], json.dumps(row["data_versions"])])
+    # `path` is stored relative to the home; `folder` (where it is now) finds its metadata.json.
+    metadata = Path(row.get("folder") or row["path"]) / "metadata.json"
+    chain.append(con, "audit.releases", [{
+        **{k: row[k] for k in RELEASE_COLUMNS}, "data_versions": json.dumps(row["data_versions"]),
+        "metadata_sha256": sha256_file(metadata) if metadata.exists() else None}])
 
 
 def query_checks(con: duckdb.DuckDBPyConnection, *, asset: str | None = None,

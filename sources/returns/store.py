@@ -4,7 +4,8 @@
 status (an accepted return later replaced becomes `superseded`) is derived in the view
 `audit.submission_status`. Every problem fed back to a council is kept in
 `audit.submission_problems` (a line summing up problems beyond the per-check cap counts them in
-`omitted`), and every value a resubmission changed in `audit.submission_revisions`.
+`omitted`), and every value a resubmission changed in `audit.submission_revisions`. The three
+audit tables are hash-chained (`sources/gates/chain.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from sources.gates import chain
 from sources.returns.problems import Problem
 from sources.returns.rows import ReturnRow
 
@@ -63,12 +65,16 @@ _DDL = (
         FROM audit.submissions s
         LEFT JOIN audit.submissions n ON n.supersedes = s.submission_id AND n.status = 'accepted'""",
 )
+AUDIT_TABLES = ("audit.submissions", "audit.submission_problems", "audit.submission_revisions")
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw table, audit tables and status view if they do not exist yet."""
     for statement in _DDL:
         con.execute(statement)
+    for table in AUDIT_TABLES:
+        for statement in chain.add_columns(table):
+            con.execute(statement)
 
 
 def find_duplicate(con: duckdb.DuckDBPyConnection, sha256: str, submitted_by: str | None,
@@ -136,6 +142,7 @@ def record(con: duckdb.DuckDBPyConnection, submission: dict[str, Any], problems:
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    chain.write_heads(con, AUDIT_TABLES)
     return submission["supersedes"], revisions
 
 
@@ -190,7 +197,10 @@ def _insert_revisions(con: duckdb.DuckDBPyConnection, revisions: list[dict]) -> 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str],
             rows: list[list[Any]]) -> None:
-    if rows:
+    if table in AUDIT_TABLES:
+        chain.append(con, table, [dict(zip((c.strip('"') for c in columns), r, strict=True))
+                                  for r in rows])
+    elif rows:
         marks = ", ".join("?" for _ in columns)
         con.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
