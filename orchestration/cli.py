@@ -14,7 +14,7 @@ import duckdb
 
 from sources.catalogue import catalogue
 from sources.returns.commands import add_commands
-from sources.settings import Settings
+from sources.settings import Settings, connect_warehouse
 from sources.snapshot import SAMPLE_NOTICE
 
 INSTANCE_YAML = Path(__file__).resolve().parents[1] / "dagster.yaml"
@@ -91,7 +91,7 @@ def _print_releases(outcomes: dict, run_ok: bool, blocked: dict[str, str] | None
     if not settings.warehouse.exists():
         return
     by_principle: dict[str, dict[str, int]] = {}
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+    with connect_warehouse(settings, read_only=True) as con:
         for mart in MARTS:
             release = outcomes.get(f"release/{mart}")
             failure = next((o for k, o in outcomes.items()
@@ -144,7 +144,7 @@ def _process_through_dagster(settings: Settings, target: Path) -> dict | None:
 
     _ensure_dagster_home()
     run_assets([RETURNS_KEY], tags={COMMAND_TAG: "submit"})
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+    with connect_warehouse(settings, read_only=True) as con:
         mine = [r for r in list_submissions(con) if r["file_name"] == target.name]
     return mine[-1] if mine else None
 
@@ -173,12 +173,13 @@ def _emit(rows: list[dict], fmt: str, columns: list[str]) -> None:
         print(_table([[str(r.get(c, ""))[:60] for c in columns] for r in rows], columns))
 
 
-def _read_only():
+def _read_only() -> duckdb.DuckDBPyConnection:
+    """A short read-only connection (open, query, close), waiting briefly for a writer."""
     settings = Settings.from_env()
     if not settings.warehouse.exists():
         print(f"no warehouse at {settings.warehouse}: run `datacymru refresh` first", file=sys.stderr)
         sys.exit(2)
-    return duckdb.connect(str(settings.warehouse), read_only=True)
+    return connect_warehouse(settings, read_only=True)
 
 
 def cmd_audit_checks(args: argparse.Namespace) -> int:

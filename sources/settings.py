@@ -1,11 +1,22 @@
-"""Run-time settings, read from the environment when asked for (never at import time)."""
+"""Run-time settings, read from the environment when asked for (never at import time).
+
+Also the warehouse, opened the one way that waits for a DuckDB lock held by another process and
+names a damaged file in one sentence.
+"""
 
 from __future__ import annotations
 
 import os
+import random
+import re
+import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+
+import duckdb
 
 Mode = Literal["snapshot", "live"]
 
@@ -20,6 +31,11 @@ URL_ENV = {
     "ons": "DATA_CYMRU_ONS_URL",
 }
 SNAPSHOT_DIR = Path(__file__).parent / "snapshots"
+
+
+# How long a writer waits for the warehouse lock by default, and at most how long a reader does.
+DEFAULT_LOCK_WAIT = 60.0
+READ_WAIT = 10.0
 
 
 class SettingsError(ValueError):
@@ -40,6 +56,13 @@ class Settings:
     rate_limits: dict[str, tuple[int, float]] = field(default_factory=dict)
     # DuckDB spills to disk beyond this, so peak memory stays bounded whatever the data size.
     duckdb_memory_limit: str = "400MB"
+    # Seconds a writer waits for a warehouse lock held by another process before it gives up.
+    lock_wait: float = DEFAULT_LOCK_WAIT
+
+    @property
+    def read_wait(self) -> float:
+        """Seconds a reader (the CLI's audit and status commands) waits for a writer."""
+        return min(self.lock_wait, READ_WAIT)
 
     @property
     def warehouse(self) -> Path:
@@ -87,7 +110,9 @@ class Settings:
             rate_limits={p: _rate(env, f"DATA_CYMRU_{p.upper()}_RATE_LIMIT") for p in DEFAULT_URLS
                          if env.get(f"DATA_CYMRU_{p.upper()}_RATE_LIMIT")},
             duckdb_memory_limit=env.get("DATA_CYMRU_DUCKDB_MEMORY_LIMIT", "400MB"),
+            lock_wait=_seconds(env, "DATA_CYMRU_LOCK_WAIT", DEFAULT_LOCK_WAIT),
         )
+
 
 
 def _rate(env: dict[str, str], name: str) -> tuple[int, float]:
@@ -98,3 +123,116 @@ def _rate(env: dict[str, str], name: str) -> tuple[int, float]:
         return int(calls), float(period)
     except ValueError:
         raise SettingsError(f"{name} must look like '100/60' (requests/seconds), not {text!r}") from None
+
+
+def _seconds(env: dict[str, str], name: str, default: float) -> float:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise SettingsError(f"{name} must be a number of seconds such as 60, not {text!r}")
+    return value
+
+
+# --- the warehouse, opened by every reader and writer ------------------------------------------
+
+class WarehouseError(RuntimeError):
+    """The warehouse could not be used; the message is one sentence saying what to do."""
+
+
+class WarehouseLocked(WarehouseError):
+    """Another process held the warehouse lock for longer than we were willing to wait."""
+
+
+class WarehouseDamaged(WarehouseError):
+    """The warehouse file is not a DuckDB database, or is damaged."""
+
+
+# DuckDB: `Could not set lock on file "<path>": Conflicting lock is held in <program> (PID <n>)`
+_LOCK = re.compile(r'Could not set lock on file "(?P<path>[^"]*)": Conflicting lock is held in '
+                   r'(?P<program>.*?) \(PID (?P<pid>\d+)\)')
+_DAMAGED = ("not a valid DuckDB database file", "Corrupt database file",
+            "Could not read enough bytes from file", "does not match stored checksum")
+
+
+def lock_holder(error: BaseException | str) -> str | None:
+    """'PID n (what it runs)' from DuckDB's lock error, or None if it is not a lock error."""
+    found = _LOCK.search(str(error))
+    if not found:
+        return None
+    pid, program = found["pid"], found["program"]
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        program = " ".join(" ".join(argv).split())[:100] or program
+    except OSError:
+        pass
+    return f"PID {pid} ({program})"
+
+
+def is_damaged(error: BaseException | str) -> bool:
+    return any(text in str(error) for text in _DAMAGED)
+
+
+def damaged_sentence(path: Path | str) -> str:
+    return (f"the warehouse {path} is not a DuckDB database or is damaged; restore it from backup "
+            "or move it aside to rebuild")
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def connect_warehouse(settings: Settings, *, read_only: bool = False, wait: float | None = None,
+                      log: Callable[[str], None] = _say,
+                      sleep: Callable[[float], None] = time.sleep,
+                      clock: Callable[[], float] = time.monotonic) -> duckdb.DuckDBPyConnection:
+    """A connection to the warehouse, waiting up to `wait` seconds for another process's lock.
+
+    DuckDB lets one process write a file, or several read it, never both. A lock held by another
+    process is retried with growing, jittered pauses; the first wait is logged once, naming the
+    holder, and giving up raises `WarehouseLocked` naming it too. A file that is not a DuckDB
+    database raises `WarehouseDamaged`. `wait` defaults to the writer's `lock_wait`, or the
+    shorter `read_wait` for a read-only connection.
+    """
+    if wait is None:
+        wait = settings.read_wait if read_only else settings.lock_wait
+    path = settings.warehouse
+    deadline, pause, told = clock() + wait, 0.05, False
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only,
+                                  config={"memory_limit": settings.duckdb_memory_limit})
+        except duckdb.Error as exc:
+            if is_damaged(exc):
+                raise WarehouseDamaged(damaged_sentence(path)) from exc
+            holder = lock_holder(exc)
+            if holder is None:
+                raise
+            left = deadline - clock()
+            if left <= 0:
+                raise WarehouseLocked(
+                    f"the warehouse {path} is locked by {holder}, still after {wait:g} s: let that "
+                    "process finish (or stop it) and run again, or wait longer with "
+                    "DATA_CYMRU_LOCK_WAIT") from None
+            if not told:
+                log(f"waiting up to {wait:g} s for the warehouse {path}: {holder} holds its lock")
+                told = True
+            sleep(min(left, pause * random.uniform(0.5, 1.0)))
+            pause = min(pause * 2, 2.0)
+
+
+def probe_warehouse(settings: Settings) -> None:
+    """Raise `WarehouseDamaged` now if the warehouse file exists and is not a usable database.
+
+    A lock held by another process is no sign of damage: the writer that needs it will wait.
+    """
+    if not settings.warehouse.exists():
+        return
+    try:
+        connect_warehouse(settings, read_only=True, wait=0, log=lambda _: None).close()
+    except WarehouseLocked:
+        pass
