@@ -1,11 +1,13 @@
 """Run-time settings, read from the environment when asked for (never at import time).
 
-Also the warehouse, opened the one way that waits for a DuckDB lock held by another process and
-names a damaged file in one sentence.
+Also what every command needs before it touches state: the home checked (a directory, writable
+when the command writes), and the warehouse opened the one way that waits for a DuckDB lock held
+by another process and names a damaged file or a full disk in one sentence.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import random
 import re
@@ -113,6 +115,27 @@ class Settings:
             lock_wait=_seconds(env, "DATA_CYMRU_LOCK_WAIT", DEFAULT_LOCK_WAIT),
         )
 
+    def check_home(self, *, write: bool) -> None:
+        """The home is a directory (or can be made one), writable when the command writes."""
+        home, hint = self.home, "or set DATA_CYMRU_HOME to another directory"
+        if home.exists() and not home.is_dir():
+            raise SettingsError(f"DATA_CYMRU_HOME {home} is a file, not a directory: move the file "
+                                f"aside {hint}")
+        if not home.exists():
+            parent = next(p for p in home.parents if p.exists())
+            if not parent.is_dir():
+                raise SettingsError(f"DATA_CYMRU_HOME {home} cannot be created because {parent} is "
+                                    f"a file: move the file aside {hint}")
+            if write and not os.access(parent, os.W_OK | os.X_OK):
+                raise SettingsError(f"DATA_CYMRU_HOME {home} does not exist and cannot be created "
+                                    f"in {parent}, which is read-only: create it yourself {hint}")
+            return
+        if write and not os.access(home, os.W_OK | os.X_OK):
+            raise SettingsError(f"DATA_CYMRU_HOME {home} is read-only: make it writable for this "
+                                f"user {hint}")
+        if write and self.warehouse.exists() and not os.access(self.warehouse, os.W_OK):
+            raise SettingsError(f"the warehouse {self.warehouse} is read-only: make it writable for "
+                                f"this user {hint}")
 
 
 def _rate(env: dict[str, str], name: str) -> tuple[int, float]:
@@ -236,3 +259,40 @@ def probe_warehouse(settings: Settings) -> None:
         connect_warehouse(settings, read_only=True, wait=0, log=lambda _: None).close()
     except WarehouseLocked:
         pass
+
+
+# --- failures of the machine rather than of the data ---------------------------------------------
+
+_ERRNO = re.compile(r"\[Errno (?P<errno>\d+)\] (?P<strerror>[^:]+)(?:: '(?P<path>[^']*)')?")
+_QUOTED_PATH = re.compile(r'"(?P<path>/[^"]+)"')
+OS_ERRORS = {"OSError", "IOError", "PermissionError", "FileNotFoundError", "FileExistsError",
+             "IsADirectoryError", "NotADirectoryError", "BlockingIOError", "InterruptedError"}
+
+
+def disk_full_sentence(path: str | os.PathLike | None) -> str:
+    where = f" writing {path}" if path else ""
+    return (f"disk full{where}: free space on that disk (or set DATA_CYMRU_HOME to a disk with "
+            "room) and run again")
+
+
+def machine_failure(cls_name: str, message: str) -> tuple[str, str] | None:
+    """("disk_full" | "os_error", sentence) when an error is the machine's, not the data's.
+
+    `cls_name` and `message` are an exception's class name and text, as Dagster records a failed
+    step: `OSError(ENOSPC)` anywhere, DuckDB's "No space left on device", or any other `OSError`.
+    """
+    text = " ".join(message.split())
+    found = _ERRNO.search(text)
+    full = ("No space left on device" in text or "Disk quota exceeded" in text
+            or (found is not None and int(found["errno"]) in (errno.ENOSPC, errno.EDQUOT)))
+    if full:
+        path = (found["path"] if found and found["path"] else None)
+        if path is None and (quoted := _QUOTED_PATH.search(text)):
+            path = quoted["path"]
+        return "disk_full", disk_full_sentence(path)
+    if cls_name in OS_ERRORS:
+        what = (f"{found['strerror']}: {found['path']}" if found and found["path"]
+                else text.removeprefix(f"{cls_name}: "))
+        return "os_error", f"{what} (a problem of the machine, not of the data)"
+    return None
+

@@ -81,3 +81,17 @@ def test_a_writer_gives_up_after_the_lock_wait_naming_the_holder(warehouse_home,
     assert f"PID {holder.pid}" in message and "DATA_CYMRU_LOCK_WAIT" in message
     assert "\n" not in message
 
+
+def test_an_audit_reader_waits_briefly_for_a_writer(warehouse_home, cli):
+    """`datacymru audit checks` while a refresh holds the warehouse: it waits, then answers."""
+    with held(warehouse_home / "warehouse.duckdb", 6):
+        done = cli(warehouse_home.parent, "audit", "checks")
+    assert done.returncode == 0, done.stderr
+    assert "waiting" in done.stderr and "holds its lock" in done.stderr
+    with held(warehouse_home / "warehouse.duckdb", 10) as holder:
+        done = cli(warehouse_home.parent, "audit", "checks",
+                   extra_env={"DATA_CYMRU_LOCK_WAIT": "0.5"})
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert f"is locked by PID {holder.pid}" in last
