@@ -2,7 +2,7 @@
 
 A mistake in the arguments or settings, or a failure while running, is one line on stderr naming
 what is wrong and what to do: exit code 2 for usage (arguments, settings, the home), 1 for a
-failure at run time. `--debug` adds the full trace.
+failure at run time. `--debug` adds the full trace and Dagster's own log.
 """
 
 from __future__ import annotations
@@ -120,6 +120,18 @@ def _check_records_match_warehouse(settings: Settings, what_to_do: str) -> None:
             f"at one home's pair, or {what_to_do}")
 
 
+def _log_level(args: argparse.Namespace) -> str:
+    """Dagster's own console log only with `--debug`: the summary says what happened."""
+    return "INFO" if getattr(args, "debug", False) else "CRITICAL"
+
+
+def _machine_failure(outcomes: dict) -> None:
+    """After the summary: a step the machine failed (a full disk) is the command's one sentence."""
+    failed = [o for k, o in outcomes.items() if k.startswith("step:") and o.cause]
+    if failed:
+        raise CommandFailed(failed[0].error)
+
+
 def cmd_refresh(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     known = catalogue()
@@ -135,7 +147,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         print(SAMPLE_NOTICE)
     from orchestration.runner import refresh
 
-    done = refresh(args.dataset or None, force=args.force)
+    done = refresh(args.dataset or None, force=args.force, log_level=_log_level(args))
     ok, outcomes = done.ok, done.outcomes
     rows = []
     for key in args.dataset or known:
@@ -162,6 +174,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     _print_releases(outcomes, ok, done.blocked)
     runs = ", ".join(done.run_ids)
     print(f"\nDagster run(s) {runs}: {'succeeded' if ok else 'FAILED'}")
+    _machine_failure(outcomes)
     return 0 if ok else 1
 
 
@@ -174,11 +187,11 @@ def _print_releases(outcomes: dict, run_ok: bool, blocked: dict[str, str] | None
     if not settings.warehouse.exists():
         return
     by_principle: dict[str, dict[str, int]] = {}
+    steps = {k: o for k, o in outcomes.items() if k.startswith("step:")}
     with connect_warehouse(settings, read_only=True) as con:
         for mart in MARTS:
             release = outcomes.get(f"release/{mart}")
-            failure = next((o for k, o in outcomes.items()
-                            if k.startswith("step:") and mart in k), None)
+            failure = next((o for k, o in steps.items() if mart in k), None)
             print(f"== {mart}")
             for line in headlines(con, mart, sample=settings.mode == "snapshot"):
                 print(f"   {line}")
@@ -199,19 +212,46 @@ def _print_releases(outcomes: dict, run_ok: bool, blocked: dict[str, str] | None
             else:
                 latest = settings.releases / mart / "latest"
                 current = latest.read_text(encoding="utf-8").strip() if latest.exists() else "none"
-                why = ("nothing changed upstream" if run_ok
-                       else "an upstream step or blocking check failed, see above")
-                print(f"   no new release ({why}); current release: {current}")
-    failed_checks = [o for k, o in outcomes.items() if k.startswith("check:")]
-    if failed_checks:
-        print("\nChecks that did not pass in this run (`datacymru audit checks --failed` has details):")
-        for check in sorted(failed_checks, key=lambda o: o.asset):
-            print(f"   {check.error:<22} {check.asset}")
+                print(f"   no new release ({_why_no_release(outcomes, run_ok)}); "
+                      f"current release: {current}")
+    _print_run_notes(outcomes)
     if by_principle:
         print("\nGates behind the new releases, by Code of Practice principle:")
         print(_table([[p, c.get("passed", 0), c.get("not_applicable", 0), c.get("warned", 0),
                        c.get("failed", 0) + c.get("error", 0)] for p, c in sorted(by_principle.items())],
                      ["principle", "passed", "not applicable", "warned", "failed"]))
+
+
+def _why_no_release(outcomes: dict, run_ok: bool) -> str:
+    """Why a mart has no new release; a machine failure is never blamed on the data checks."""
+    if run_ok:
+        return "nothing changed upstream"
+    machine = next((o for k, o in outcomes.items() if k.startswith("step:") and o.cause), None)
+    blocking = any(k.startswith("check:") and o.error == "blocking check failed"
+                   for k, o in outcomes.items())
+    if machine and not blocking:
+        what = "a full disk" if machine.cause == "disk_full" else "an error of the machine"
+        return f"the run stopped on {what}, not on a data check: see the steps that failed below"
+    return "an upstream step or blocking check failed, listed below"
+
+
+def _print_run_notes(outcomes: dict) -> None:
+    """The steps that failed, what the run warned of, the checks that did not pass."""
+    steps = [o for k, o in outcomes.items() if k.startswith("step:")]
+    if steps:
+        print("\nSteps that failed:")
+        for step in steps:
+            print(f"   {step.asset:<22} {step.error}")
+    warnings = [o for k, o in outcomes.items() if k.startswith("warning:")]
+    if warnings:
+        print("\nWarnings and errors the steps logged:")
+        for warning in warnings:
+            print(f"   {warning.asset:<22} {warning.error}")
+    failed_checks = [o for k, o in outcomes.items() if k.startswith("check:")]
+    if failed_checks:
+        print("\nChecks that did not pass in this run (`datacymru audit checks --failed` has details):")
+        for check in sorted(failed_checks, key=lambda o: o.asset):
+            print(f"   {check.error:<22} {check.asset}")
 
 
 def _release_metadata(settings: Settings, mart: str, release_id: str | None) -> dict:
@@ -226,7 +266,12 @@ def _process_through_dagster(settings: Settings, target: Path) -> dict | None:
     from sources.returns import list_submissions
 
     _ensure_dagster_home()
-    run_assets([RETURNS_KEY], tags={COMMAND_TAG: "submit"})
+    _ok, outcomes, _run_id = run_assets([RETURNS_KEY], tags={COMMAND_TAG: "submit"},
+                                        log_level="CRITICAL")
+    _machine_failure(outcomes)
+    failed = [o for k, o in outcomes.items() if k.startswith("step:")]
+    if failed:
+        raise CommandFailed(f"{target.name} was not processed: {failed[0].error}")
     with connect_warehouse(settings, read_only=True) as con:
         mine = [r for r in list_submissions(con) if r["file_name"] == target.name]
     return mine[-1] if mine else None
@@ -241,9 +286,10 @@ def cmd_publish(args: argparse.Namespace) -> int:
     _check_records_match_warehouse(Settings.from_env(),
                                    "rebuild this home with `datacymru refresh --force`")
     marts = args.mart or list(MARTS)
-    ok, outcomes, run_id = publish(marts)
+    ok, outcomes, run_id = publish(marts, log_level=_log_level(args))
     _print_releases(outcomes, ok)
     print(f"\nDagster run {run_id}: {'succeeded' if ok else 'FAILED'}")
+    _machine_failure(outcomes)
     return 0 if ok else 1
 
 
@@ -330,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="datacymru", description=__doc__,
                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--debug", action="store_true",
-                        help="on failure, print the full trace "
+                        help="on failure, print the full trace and Dagster's own log "
                              "(accepted anywhere on the command line)")
     sub = parser.add_subparsers(dest="command", required=True)
     refresh = sub.add_parser("refresh", help="fetch, load, build, gate and publish")
