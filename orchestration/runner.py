@@ -8,10 +8,11 @@ depends on a source that failed to load is blocked, and only that: every other m
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import duckdb
 from dagster import AssetKey, DagsterInstance
 
 from orchestration.assets.dbt import dbt_models
@@ -23,7 +24,7 @@ from orchestration.recovery import process_tags, reap_dead_runs
 from orchestration.staleness import never_built, stale_reasons
 from sources.catalogue import catalogue
 from sources.release import differs_from_release, recover_releases
-from sources.settings import Settings
+from sources.settings import Settings, connect_warehouse, machine_failure
 
 COMMAND_TAG = "datacymru/command"
 REFRESH_JOB = "refresh_all"
@@ -35,6 +36,9 @@ class StepOutcome:
     ok: bool
     metadata: dict
     error: str = ""
+    # Why a step failed when it was the machine, not the data or the code: "disk_full" (ENOSPC,
+    # anywhere in the step) or "os_error" (any other OSError). `error` then says so in a sentence.
+    cause: str = ""
 
 
 @dataclass
@@ -122,7 +126,7 @@ def _recover_releases() -> list[str]:
     settings = Settings.from_env()
     if not settings.warehouse.exists():
         return []
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+    with connect_warehouse(settings, read_only=True) as con:
         return recover_releases(con, settings.releases)
 
 
@@ -131,7 +135,7 @@ def _lagging_releases() -> list[str]:
     settings = Settings.from_env()
     if not settings.warehouse.exists():
         return []
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+    with connect_warehouse(settings, read_only=True) as con:
         built = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
                                            "WHERE table_schema = 'marts'").fetchall()}
         return [m for m in MARTS if m in built and differs_from_release(con, settings.releases, m)]
@@ -149,11 +153,11 @@ def run_assets(keys: list[AssetKey], *, checks_of: Sequence[AssetKey] = (),
     return result.ok, result.outcomes, result.run_ids[-1]
 
 
-def publish(marts: list[str], instance: DagsterInstance | None = None,
+def publish(marts: list[str], instance: DagsterInstance | None = None, log_level: str = "WARNING",
             ) -> tuple[bool, dict[str, StepOutcome], str]:
     """The gates of the named marts and their releases, without rebuilding the marts."""
     return run_assets([release_key(m) for m in marts], checks_of=[mart_key(m) for m in marts],
-                      instance=instance, tags={COMMAND_TAG: "publish"})
+                      instance=instance, tags={COMMAND_TAG: "publish"}, log_level=log_level)
 
 
 def _run(result: RefreshOutcome, keys: list[AssetKey], instance: DagsterInstance,
@@ -186,11 +190,35 @@ def _run(result: RefreshOutcome, keys: list[AssetKey], instance: DagsterInstance
                 name = f"{check.asset_key.to_user_string()}:{check.check_name}"
                 result.outcomes[f"check:{name}"] = StepOutcome(
                     name, False, {"severity": str(check.severity.value).lower()},
-                    "blocking check failed" if check.severity.value == "ERROR" else "warning")
+                    _check_failure(check))
         elif event.is_step_failure:
-            error = event.step_failure_data.error
-            while error is not None and error.cause is not None:
+            chain, error = [], event.step_failure_data.error
+            while error is not None:
+                chain.append(error)
                 error = error.cause
-            message = error.message.strip() if error else "failed"
-            result.outcomes[f"step:{event.step_key}"] = StepOutcome(event.step_key or "?", False, {},
-                                                                    message)
+            # The step's own error (its message usually carries its cause's), not Dagster's wrapper.
+            own = [e for e in chain if not (e.cls_name or "").startswith("Dagster")]
+            message = (own or chain)[0].message.strip() if chain else "failed"
+            outcome = StepOutcome(event.step_key or "?", False, {}, message)
+            # The machine failing (a full disk) is said as such, never as a failed data check.
+            found = next((m for e in reversed(chain)
+                          if (m := machine_failure(e.cls_name or "", e.message or ""))), None)
+            if found:
+                outcome.cause, outcome.error = found
+            result.outcomes[f"step:{event.step_key}"] = outcome
+    for entry in instance.all_logs(done.run_id):
+        # What steps warned of (a load's column notes, a blocked mart's report) is in the summary,
+        # so the terminal does not need Dagster's own log. Dagster's chatter is left out.
+        if (entry.dagster_event is None and entry.level >= logging.WARNING and entry.user_message
+                and "which is not selected" not in entry.user_message):
+            result.outcomes[f"warning:{len(result.outcomes)}"] = StepOutcome(
+                entry.step_key or "run", True, {}, entry.user_message.strip())
+
+
+def _check_failure(check) -> str:
+    """How a check that did not pass reads: a data check failed, or it could not run at all."""
+    metadata = {k: getattr(v, "value", v) for k, v in (check.metadata or {}).items()}
+    if metadata.get("outcome") == "error":
+        found = machine_failure("", json.dumps(metadata.get("observed"), default=str))
+        return "could not run: disk full" if found and found[0] == "disk_full" else "could not run"
+    return "blocking check failed" if check.severity.value == "ERROR" else "warning"

@@ -1,0 +1,97 @@
+"""Writers wait for readers (and readers briefly for writers) instead of failing on DuckDB's lock.
+
+Another process holds the warehouse, as `datacymru audit checks` or a second refresh would: a
+write through the `DataCymru` resource waits for it, saying once who holds it, and with a short
+bound gives up with one sentence naming the holder's PID.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.resources import DataCymru
+from sources.settings import WarehouseLocked
+
+HOLD = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == "read")
+print("held", flush=True)
+time.sleep(float(sys.argv[3]))
+con.close()
+"""
+
+
+@contextmanager
+def held(warehouse: Path, seconds: float, how: str = "write") -> Iterator[subprocess.Popen]:
+    """Another process holding the warehouse open (`how`: write or read) for `seconds`."""
+    child = subprocess.Popen([sys.executable, "-c", HOLD, str(warehouse), how, str(seconds)],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "held"
+        yield child
+    finally:
+        child.kill()
+        child.wait()
+
+
+@pytest.fixture
+def warehouse_home(tmp_path: Path) -> Path:
+    """A home (`<tmp>/data`, as `run_datacymru` names it) with a small warehouse."""
+    home = tmp_path / "data"
+    home.mkdir()
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        con.execute("CREATE TABLE t AS SELECT 1 AS x")
+    return home
+
+
+@pytest.mark.parametrize("how", ["write", "read"])
+def test_a_writer_waits_for_the_lock_and_says_once_who_holds_it(warehouse_home, how, capsys,
+                                                                   monkeypatch):
+    monkeypatch.delenv("DATA_CYMRU_LOCK_WAIT", raising=False)
+    with held(warehouse_home / "warehouse.duckdb", 3, how) as holder:
+        started = time.monotonic()
+        with DataCymru(home=str(warehouse_home)).connect() as con:
+            con.execute("INSERT INTO t VALUES (2)")
+            waited = time.monotonic() - started
+        assert holder.poll() is not None, "the write went through while the lock was held"
+    assert waited >= 1.5
+    said = [line for line in capsys.readouterr().out.splitlines() if "waiting" in line]
+    assert len(said) == 1, said
+    assert f"PID {holder.pid}" in said[0] and "up to 60 s" in said[0]
+    with duckdb.connect(str(warehouse_home / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM t").fetchone() == (2,)
+
+
+def test_a_writer_gives_up_after_the_lock_wait_naming_the_holder(warehouse_home, monkeypatch):
+    monkeypatch.setenv("DATA_CYMRU_LOCK_WAIT", "0.5")
+    with held(warehouse_home / "warehouse.duckdb", 10) as holder:
+        started = time.monotonic()
+        with pytest.raises(WarehouseLocked) as failed:
+            DataCymru(home=str(warehouse_home)).connect()
+        assert time.monotonic() - started < 5
+    message = str(failed.value)
+    assert f"PID {holder.pid}" in message and "DATA_CYMRU_LOCK_WAIT" in message
+    assert "\n" not in message
+
+
+def test_an_audit_reader_waits_briefly_for_a_writer(warehouse_home, cli):
+    """`datacymru audit checks` while a refresh holds the warehouse: it waits, then answers."""
+    with held(warehouse_home / "warehouse.duckdb", 6):
+        done = cli(warehouse_home.parent, "audit", "checks")
+    assert done.returncode == 0, done.stderr
+    assert "waiting" in done.stderr and "holds its lock" in done.stderr
+    with held(warehouse_home / "warehouse.duckdb", 10) as holder:
+        done = cli(warehouse_home.parent, "audit", "checks",
+                   extra_env={"DATA_CYMRU_LOCK_WAIT": "0.5"})
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert f"is locked by PID {holder.pid}" in last
