@@ -385,9 +385,10 @@ def _release_dir(release: dict) -> Path:
     here = Settings.from_env().releases / release["mart"] / release["release_id"]
     if (here / "metadata.json").exists():
         return here
-    raise CommandFailed(f"release {release['release_id']} is recorded at {recorded} and is not in "
-                        f"this home ({here}) either: restore its folder from backup, or set "
-                        "DATA_CYMRU_HOME to the home that holds it")
+    where = (f"at {recorded} and is not in this home ({here}) either" if recorded != here
+             else f"at {here}, which is missing")
+    raise CommandFailed(f"release {release['release_id']} is recorded {where}: restore its folder "
+                        "from backup, or set DATA_CYMRU_HOME to the home that holds it")
 
 
 def build_parser() -> argparse.ArgumentParser:

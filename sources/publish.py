@@ -130,6 +130,8 @@ def _sources(con: duckdb.DuckDBPyConnection, datasets: list[str],
         ds = known.get(key)
         if key == RETURNS_DATASET:
             submissions = _submissions(con)
+            if not submissions:  # no council has sent a return: the mart holds none of it
+                continue
             row = (None, sorted({s["sha256"] for s in submissions}),
                    max((s["received_at"] for s in submissions), default=None))
             version = returns_version(con)

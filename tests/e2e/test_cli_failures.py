@@ -47,7 +47,7 @@ def test_a_moved_home_finds_its_releases_or_says_where_they_were(refreshed, cli)
     home, _ = refreshed
     release_id = (home / "data" / "releases" / MART / "latest").read_text().strip()
     moved = home.with_name(home.name + "-moved")
-    home.rename(moved)  # audit.releases still names the folders under the old home
+    home.rename(moved)  # audit.releases names folders relative to the home; older rows, absolutely
     try:
         found = cli(moved, "audit", "release", release_id)
         assert found.returncode == 0, found.stderr
@@ -60,7 +60,7 @@ def test_a_moved_home_finds_its_releases_or_says_where_they_were(refreshed, cli)
             folder.with_name("aside").rename(folder)
         assert lost.returncode == 1
         line = one_sentence(lost)
-        assert f"release {release_id} is recorded at {home / 'data' / 'releases' / MART}" in line
+        assert f"release {release_id} is recorded at {folder}, which is missing" in line
         assert "restore its folder from backup" in line
     finally:
         moved.rename(home)
