@@ -191,32 +191,30 @@ def _size(env: dict[str, str], name: str) -> int:
     return value
 
 
-def _ratio(env: dict[str, str], name: str, default: float) -> float:
-    """A share from 0 to 1; 0 turns the proportional check off."""
-    text = env.get(name)
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 1:
-        raise SettingsError(f"{name} must be a number from 0 to 1 (e.g. 0.5), not {text!r}")
-    return value
-
-
-def _wait_seconds(env: dict[str, str], name: str, default: float) -> float:
-    """Seconds to wait (0 or more), e.g. `60`; unset means `default`."""
+def _number(env: dict[str, str], name: str, default: float, ok: Callable[[float], bool],
+            expected: str) -> float:
+    """A number from the environment (unset: `default`) that `ok` accepts, or a sentence."""
     text = env.get(name, "").strip()
     if not text:
         return default
     try:
         value = float(text)
     except ValueError:
-        value = -1.0
-    if not value >= 0 or value == float("inf"):
-        raise SettingsError(f"{name} must be a number of seconds such as 60, not {text!r}")
+        value = float("nan")
+    if not ok(value):
+        raise SettingsError(f"{name} must be {expected}, not {text!r}")
     return value
+
+
+def _ratio(env: dict[str, str], name: str, default: float) -> float:
+    """A share from 0 to 1; 0 turns the proportional check off."""
+    return _number(env, name, default, lambda v: 0 <= v <= 1, "a number from 0 to 1 (e.g. 0.5)")
+
+
+def _wait_seconds(env: dict[str, str], name: str, default: float) -> float:
+    """Seconds to wait (0 or more), e.g. `60`; unset means `default`."""
+    return _number(env, name, default, lambda v: 0 <= v < float("inf"),
+                   "a number of seconds such as 60")
 
 
 # --- the warehouse, opened by every reader and writer ------------------------------------------
