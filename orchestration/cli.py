@@ -376,6 +376,32 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def cmd_trace(args: argparse.Namespace) -> int:
+    """One figure from the release (or current mart) down to its archived bytes; 1 if not whole."""
+    from orchestration.dbt_prepare import DBT_DIR
+    from sources.trace import Figure, TraceError, trace_figure
+    from sources.trace_render import render
+
+    given = [args.measure, args.area, args.period]
+    if args.row is None and not all(given):
+        raise UsageError("datacymru trace: give --measure, --area and --period, or --row N "
+                         "(with --release ID or --mart NAME)")
+    settings = Settings.from_env()
+    try:
+        with _read_only() as con:
+            trace = trace_figure(
+                con, manifest=DBT_DIR / "target" / "manifest.json", archive_root=settings.archive,
+                releases_root=settings.releases, release_id=args.release, mart=args.mart,
+                figure=Figure(*given) if args.row is None else None, csv_row=args.row)
+    except TraceError as exc:
+        raise UsageError(f"datacymru trace: {exc}") from exc
+    if args.format == "json":
+        print(json.dumps(trace.to_json(), indent=2, default=str, ensure_ascii=False))
+    else:
+        print(render(trace))
+    return 0 if trace.whole else 1
+
+
 def _release_dir(release: dict) -> Path:
     """Where a release is now: as recorded, or in this home if the home has moved since."""
     # Kept relative to the home (rows written before hold absolute paths).
@@ -430,6 +456,17 @@ def build_parser() -> argparse.ArgumentParser:
                                              "are as they were written (exit 1 if not)")
     verify.add_argument("--format", choices=("table", "json"), default="table")
     verify.set_defaults(func=cmd_audit_verify)
+    trace = sub.add_parser("trace", help="follow one published figure back to its archived bytes")
+    trace.add_argument("--release", metavar="ID", help="a release id; default: the current marts "
+                                                        "and their latest releases")
+    trace.add_argument("--mart", choices=mart_names(), metavar="NAME", help="the mart of --row")
+    trace.add_argument("--measure", help="measure or indicator id, e.g. PAM/030 or 'NI 15'")
+    trace.add_argument("--area", help="GSS code, e.g. W06000015")
+    trace.add_argument("--period", help="period as published, e.g. 2024-25")
+    trace.add_argument("--row", type=int, metavar="N",
+                       help="row N of the release CSV (1 = the first row after the header)")
+    trace.add_argument("--format", choices=("text", "json"), default="text")
+    trace.set_defaults(func=cmd_trace)
     return parser
 
 

@@ -262,9 +262,16 @@ def _select_files(dataset: Dataset, files: list[tuple[Part, Path]], types: dict[
     cols += [f"{_literal(value)} AS {name}" for name, value in constants.get(lang, {}).items()]
     cols += [f"{_literal(lang)} AS _lang", f"CAST(_part.sha256 AS {types['sha256']}) AS _archive_sha256",
              f"CAST(_part.url AS {types['url']}) AS _source_url",
-             "_part.retrieved_at AS _retrieved_at", "CAST(now() AS TIMESTAMPTZ) AS _loaded_at"]
+             "_part.retrieved_at AS _retrieved_at", "CAST(now() AS TIMESTAMPTZ) AS _loaded_at",
+             "CAST(_scan_row - min(_scan_row) OVER (PARTITION BY _archive_file) + 1 AS INTEGER) "
+             "AS _row_number"]
+    # `_row_number`: the record's place in its file (1 = the first record after a CSV header, or
+    # the first element of a JSON array). DuckDB's CSV and JSON readers have no `file_row_number`;
+    # the scan keeps file order (insertion order is preserved), so a streaming row_number over
+    # the whole scan, less the file's first, is the position. `datacymru trace` re-reads the
+    # record at that position from the archived bytes and compares it with the raw row.
     return (f"SELECT {', '.join(cols)} FROM (SELECT *, {provenance}[list_position({paths}, _archive_file)] "
-            f"AS _part FROM {reader})")
+            f"AS _part, row_number() OVER () AS _scan_row FROM {reader})")
 
 
 def _selects(dataset: Dataset, parts: list[tuple[Part, Path]], wire: Wire,

@@ -36,7 +36,10 @@ paired as (
         welsh._archive_sha256 as _archive_sha256_cy,
         coalesce(english._source_url, welsh._source_url) as _source_url,
         coalesce(english._retrieved_at, welsh._retrieved_at) as _retrieved_at,
-        coalesce(english._loaded_at, welsh._loaded_at) as _loaded_at
+        coalesce(english._loaded_at, welsh._loaded_at) as _loaded_at,
+        case when english._archive_sha256 is null then welsh._row_number
+             else english._row_number end as _row_number,
+        welsh._row_number as _row_number_cy
     from english
     full outer join welsh using ({{ keys | join(', ') }})
 )

@@ -81,5 +81,7 @@ coded as (
     _archive_sha256_cy,
     _source_url,
     _retrieved_at,
-    _loaded_at
+    _loaded_at,
+    _row_number,
+    _row_number_cy
 {%- endmacro %}

@@ -63,5 +63,7 @@ select
     _archive_sha256_cy,
     _source_url,
     _retrieved_at,
-    _loaded_at
+    _loaded_at,
+    _row_number,
+    _row_number_cy
 from split

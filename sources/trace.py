@@ -1,0 +1,407 @@
+"""Follow one published figure back to the archived bytes it came from.
+
+`trace_figure` computes the chain at run time, from the warehouse, the dbt manifest and the
+archive; nothing in it is stored prose:
+
+1. the release (or the current mart) and the check executions it relied on for that mart;
+2. the mart row;
+3. every dbt model on the path, found from the manifest's `depends_on` (only the branches that
+   lead to the raw tables holding the row's archive hashes), with that model's rows for the figure;
+4. the raw rows, each with its archived file re-read and re-hashed now, and the record at the
+   row's recorded position (`_row_number`, or a council return's sheet row) compared with it.
+
+A model's rows are those of its child's rows that they share key columns with (`KEYS`) and whose
+archive hash is among the child's. Where a model renames a key (the population year of a
+mid-year estimate), the column's `meta.trace_upstream` in the model's YAML says how to find it
+upstream. Every link that cannot be made is listed in `missing`, and the trace is then not whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from sources.raw_records import RawLink, raw_links
+
+# Columns that identify a figure across models: a parent's rows must agree on those it shares.
+KEYS = ("measure_id", "indicator_id", "area_code", "period", "financial_year", "population_year",
+        "rate_code", "source_dataset")
+MEASURE_COLUMNS = ("measure_id", "indicator_id")
+WALES = "W92000004"
+
+
+class TraceError(ValueError):
+    """The figure asked for cannot be found; the message says what to ask instead."""
+
+
+@dataclass(frozen=True)
+class Figure:
+    measure: str
+    area: str
+    period: str
+
+
+@dataclass
+class ModelStep:
+    model: str
+    layer: str
+    depends_on: list[str]
+    rows: list[dict[str, Any]]
+
+
+@dataclass
+class Trace:
+    figure: Figure
+    mart: str
+    release: dict[str, Any] | None
+    checks: list[dict[str, Any]]
+    mart_row: dict[str, Any]
+    wales_row: dict[str, Any] | None
+    models: list[ModelStep]
+    raw: list[RawLink]
+    history: list[dict[str, Any]]
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def whole(self) -> bool:
+        return not self.missing
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "figure": vars(self.figure), "mart": self.mart, "whole": self.whole,
+            "missing": self.missing, "release": self.release, "checks": self.checks,
+            "mart_row": self.mart_row, "wales_row": self.wales_row,
+            "models": [vars(m) for m in self.models],
+            "raw": [r.to_json() for r in self.raw], "history": self.history,
+        }
+
+
+class Lineage:
+    """The dbt graph from `target/manifest.json`: nodes, parents and columns."""
+
+    def __init__(self, manifest_path: Path):
+        if not manifest_path.exists():
+            raise TraceError(f"no dbt manifest at {manifest_path}: run `make dbt-manifest` "
+                             "(or `python -m orchestration.dbt_prepare`) first")
+        doc = json.loads(manifest_path.read_text(encoding="utf-8"))
+        self.nodes: dict[str, dict[str, Any]] = {**doc["nodes"], **doc["sources"]}
+
+    def model_id(self, name: str) -> str:
+        for uid, node in self.nodes.items():
+            if node["resource_type"] == "model" and node["name"] == name:
+                return uid
+        raise TraceError(f"the dbt manifest has no model {name}")
+
+    def parents(self, uid: str) -> list[str]:
+        return [p for p in self.nodes[uid].get("depends_on", {}).get("nodes", [])
+                if self.nodes.get(p, {}).get("resource_type") in ("model", "source")]
+
+    def relation(self, uid: str) -> str:
+        node = self.nodes[uid]
+        return f'{node["schema"]}."{node.get("identifier") or node.get("alias") or node["name"]}"'
+
+    def upstream_exprs(self, uid: str) -> dict[str, str]:
+        """`{column: SQL over the parent}` from each column's `meta.trace_upstream`."""
+        exprs = {}
+        for name, col in self.nodes[uid].get("columns", {}).items():
+            meta = {**(col.get("config") or {}).get("meta", {}), **(col.get("meta") or {})}
+            if meta.get("trace_upstream"):
+                exprs[name] = meta["trace_upstream"]
+        return exprs
+
+    def marts(self) -> list[str]:
+        return sorted(n["name"] for n in self.nodes.values()
+                      if n["resource_type"] == "model" and n["name"].startswith("mart_"))
+
+    def ancestors(self, uid: str) -> list[str]:
+        """Every model and source above `uid`, nearest first."""
+        order, queue = [], [uid]
+        while queue:
+            for parent in self.parents(queue.pop(0)):
+                if parent not in order:
+                    order.append(parent)
+                    queue.append(parent)
+        return order
+
+
+def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
+    return [r[0] for r in con.execute(f"SELECT column_name FROM (DESCRIBE {relation})").fetchall()]
+
+
+def hashes_of(row: dict[str, Any]) -> set[str]:
+    """Every archive sha256 a row names (`_archive_sha256`, `source_archive_sha256`, ...)."""
+    found: set[str] = set()
+    for name, value in row.items():
+        if "archive_sha256" in name and value:
+            found.update(h.strip() for h in str(value).split(",") if h.strip())
+    return found
+
+
+def own_hash_column(columns: Iterable[str]) -> str | None:
+    """The column holding the archive a model's row came from."""
+    cols = list(columns)
+    return next((c for c in ("source_archive_sha256", "_archive_sha256") if c in cols), None)
+
+
+def find_mart(con: duckdb.DuckDBPyConnection, lineage: Lineage, measure: str) -> tuple[str, str]:
+    """The mart (and its measure column) that publishes `measure`."""
+    for mart in lineage.marts():
+        cols = _columns(con, f"marts.{mart}")
+        column = next((c for c in MEASURE_COLUMNS if c in cols), None)
+        if column and con.execute(f"SELECT 1 FROM marts.{mart} WHERE {column} = ? LIMIT 1",
+                                  [measure]).fetchone():
+            return mart, column
+    raise TraceError(f"no mart publishes measure {measure!r}; measure ids are in the release "
+                     "CSVs' measure_id / indicator_id columns (e.g. PAM/030, NI 15)")
+
+
+def mart_row(con: duckdb.DuckDBPyConnection, mart: str, column: str,
+             figure: Figure) -> dict[str, Any]:
+    rows = _dicts(con.execute(f"SELECT * FROM marts.{mart} WHERE {column} = ? AND area_code = ? "
+                              "AND period = ?", [figure.measure, figure.area, figure.period]))
+    if not rows:
+        periods = [r[0] for r in con.execute(
+            f"SELECT DISTINCT period FROM marts.{mart} WHERE {column} = ? AND area_code = ? "
+            "ORDER BY 1", [figure.measure, figure.area]).fetchall()]
+        raise TraceError(f"{mart} has no row for {figure.measure} in {figure.area} for "
+                         f"{figure.period}; periods with a row: {', '.join(periods) or 'none'}")
+    return rows[0]
+
+
+def _parent_rows(con: duckdb.DuckDBPyConnection, lineage: Lineage, parent: str, child: str,
+                 child_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of `parent` that feed `child_rows`: same keys, and an archive hash they name."""
+    relation = lineage.relation(parent)
+    cols = _columns(con, relation)
+    renamed = lineage.upstream_exprs(child)
+    hash_col = own_hash_column(cols)
+    found: dict[tuple, dict[str, Any]] = {}
+    for row in child_rows:
+        where, params = [], []
+        for key in KEYS:
+            if key in renamed and row.get(key) is not None:
+                where.append(f"({renamed[key]}) = ?")
+                params.append(row[key])
+            elif key in cols and key in row and row[key] is not None:
+                where.append(f'"{key}" = ?')
+                params.append(row[key])
+        hashes = sorted(hashes_of(row))
+        if hash_col and hashes:
+            where.append(f'CAST("{hash_col}" AS VARCHAR) IN ({", ".join("?" * len(hashes))})')
+            params += hashes
+        if not where:
+            continue
+        rows = _dicts(con.execute(f"SELECT * FROM {relation} WHERE {' AND '.join(where)}", params))
+        # A figure passed through unchanged, or picked as a numerator or population, is the parent
+        # row whose value the child holds: where there are such rows, they are the ones used.
+        held = {v for k, v in row.items() if isinstance(v, float) and k not in KEYS}
+        same = [r for r in rows if isinstance(r.get("value"), float) and r["value"] in held]
+        for r in same or rows:
+            found[tuple(str(v) for v in r.values())] = r
+    return list(found.values())
+
+
+def model_steps(con: duckdb.DuckDBPyConnection, lineage: Lineage, mart: str,
+                top_row: dict[str, Any]) -> tuple[list[ModelStep], list[dict[str, Any]]]:
+    """The models below the mart that hold this figure's inputs, and the staging rows that read raw.
+
+    Returns the steps (nearest the mart first) and, for each raw source reached, the staging rows
+    with the source's id under `_source_node`.
+    """
+    top = lineage.model_id(mart)
+    rows_of: dict[str, list[dict[str, Any]]] = {top: [top_row]}
+    steps, staged = [], []
+    for uid in [top, *lineage.ancestors(top)]:
+        node = lineage.nodes[uid]
+        if node["resource_type"] != "model":
+            continue
+        if uid != top:
+            rows: list[dict[str, Any]] = []
+            for child, child_rows in list(rows_of.items()):
+                if uid in lineage.parents(child) and child_rows:
+                    rows += _parent_rows(con, lineage, uid, child, child_rows)
+            if not rows:
+                continue
+            rows_of[uid] = rows
+        parents = lineage.parents(uid)
+        steps.append(ModelStep(node["name"], node["schema"],
+                               [lineage.nodes[p]["name"] for p in parents], rows_of[uid]))
+        for parent in parents:
+            if lineage.nodes[parent]["resource_type"] == "source":
+                staged += [{**r, "_source_node": parent} for r in rows_of[uid]
+                           if hashes_of(r) and _reads_table(con, lineage, parent, r)]
+    return steps, staged
+
+
+def _reads_table(con: duckdb.DuckDBPyConnection, lineage: Lineage, source: str,
+                 row: dict[str, Any]) -> bool:
+    """Whether the raw table holds a file the staging row names."""
+    hashes = sorted(hashes_of(row))
+    return bool(con.execute(
+        f"SELECT 1 FROM {lineage.relation(source)} WHERE CAST(_archive_sha256 AS VARCHAR) IN "
+        f"({', '.join('?' * len(hashes))}) LIMIT 1", hashes).fetchone())
+
+
+def release_history(releases_root: Path, mart: str, column: str,
+                    figure: Figure) -> list[dict[str, Any]]:
+    """The figure in every release of the mart, oldest first, each marked where it changed."""
+    history: list[dict[str, Any]] = []
+    con = duckdb.connect()
+    for folder in sorted(p for p in (releases_root / mart).glob("R*") if p.is_dir()):
+        parquet = folder / f"{mart}.parquet"
+        if not parquet.exists():
+            continue
+        row = con.execute(f"SELECT value, marker FROM read_parquet(?) WHERE {column} = ? AND "
+                          "area_code = ? AND period = ?",
+                          [str(parquet), figure.measure, figure.area, figure.period]).fetchone()
+        if row is None:
+            continue
+        value, marker = row
+        prior = history[-1] if history else None
+        history.append({"release_id": folder.name, "value": value, "marker": marker,
+                        "change": ("first published" if prior is None else
+                                   "revised" if (prior["value"], prior["marker"]) != (value, marker)
+                                   else "unchanged")})
+    con.close()
+    return history
+
+
+def staged_links(con: duckdb.DuckDBPyConnection, lineage: Lineage, staged: list[dict[str, Any]],
+                 archive_root: Path) -> tuple[list[RawLink], list[str]]:
+    """Each staging row's raw rows, with their archived files re-read and re-hashed."""
+    links: list[RawLink] = []
+    missing: list[str] = []
+    seen: set[tuple] = set()
+    for row in staged:
+        table = lineage.nodes[row["_source_node"]]["name"]
+        for link in raw_links(con, table, row, archive_root):
+            key = (link.table, link.archive_sha256, link.position)
+            if key in seen:
+                continue
+            seen.add(key)
+            links.append(link)
+            missing += link.problems
+    return links, missing
+
+
+def release_row(release_dir: Path, mart: str, column: str, figure: Figure | None = None,
+                row_number: int | None = None) -> dict[str, Any]:
+    """A row of the release CSV: the `row_number`th (1 = first after the header) or the figure's."""
+    path = release_dir / f"{mart}.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        for n, row in enumerate(csv.DictReader(handle), start=1):
+            if row_number is not None and n == row_number:
+                return {"csv": str(path), "csv_row": n, **row}
+            if figure and (row[column], row["area_code"], row["period"]) == (
+                    figure.measure, figure.area, figure.period):
+                return {"csv": str(path), "csv_row": n, **row}
+    asked = f"row {row_number}" if row_number is not None else (
+        f"{figure.measure} {figure.area} {figure.period}" if figure else "a row")
+    raise TraceError(f"{path} has no {asked}")
+
+
+def find_release(releases_root: Path, release_id: str) -> tuple[str, Path]:
+    """The mart and folder of a release id."""
+    for folder in sorted(releases_root.glob(f"*/{release_id}")):
+        if (folder / "metadata.json").exists():
+            return folder.parent.name, folder
+    raise TraceError(f"no release {release_id!r} under {releases_root}/<mart>/; release ids are "
+                     "the folder names there (`datacymru audit release ID` shows one)")
+
+
+def _same_value(published: str | None, value: Any) -> bool:
+    if not published:
+        return value is None
+    try:
+        return value is not None and float(published) == float(value)
+    except ValueError:
+        return False
+
+
+def _release_part(con: duckdb.DuckDBPyConnection, mart: str, folder: Path, row: dict[str, Any],
+                  published: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
+    from sources.gates.audit import release_checks
+
+    checks = [c for c in release_checks(con, folder.name) if mart in str(c.get("asset_key"))]
+    missing = [] if checks else [f"release {folder.name} relied on no recorded check executions "
+                                 "for this mart (audit.release_checks)"]
+    metadata = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    release = {"release_id": folder.name, "path": str(folder),
+               "status_label_en": metadata.get("status_label_en"),
+               "csv_sha256": metadata.get("csv_sha256"), "row": published}
+    if not _same_value(published.get("value"), row.get("value")):
+        release["warehouse_differs"] = (
+            f"the release publishes {published.get('value')!r} but marts.{mart} now holds "
+            f"{row.get('value')!r}: the models below show the current build, not this release's")
+    return release, checks, missing
+
+
+def _latest(releases_root: Path, mart: str) -> Path | None:
+    pointer = releases_root / mart / "latest"
+    return releases_root / mart / pointer.read_text(encoding="utf-8").strip() if pointer.exists() else None
+
+
+def _resolve(con: duckdb.DuckDBPyConnection, lineage: Lineage, releases_root: Path,
+             figure: Figure | None, release_id: str | None, mart: str | None,
+             csv_row: int | None) -> tuple[str, str, Figure, Path | None]:
+    """Which mart, measure column, figure and release folder the question is about."""
+    folder = None
+    if release_id:
+        mart, folder = find_release(releases_root, release_id)
+    elif csv_row is not None:
+        if not mart:
+            raise TraceError("--row needs --release ID or --mart NAME to say which CSV it is in")
+        folder = _latest(releases_root, mart)
+        if folder is None:
+            raise TraceError(f"{mart} has no release yet; run `datacymru refresh`")
+    if csv_row is not None:
+        cols = _columns(con, f"marts.{mart}")
+        column = next(c for c in MEASURE_COLUMNS if c in cols)
+        published = release_row(folder, mart, column, row_number=csv_row)
+        figure = Figure(published[column], published["area_code"], published["period"])
+    if figure is None:
+        raise TraceError("say which figure: --measure, --area and --period, or --row N")
+    found_mart, column = find_mart(con, lineage, figure.measure)
+    if mart and mart != found_mart:
+        raise TraceError(f"{figure.measure} is published in {found_mart}, not {mart}")
+    return found_mart, column, figure, folder or _latest(releases_root, found_mart)
+
+
+def trace_figure(con: duckdb.DuckDBPyConnection, *, manifest: Path, archive_root: Path,
+                 releases_root: Path, figure: Figure | None = None, release_id: str | None = None,
+                 mart: str | None = None, csv_row: int | None = None) -> Trace:
+    """The whole chain for one figure (see the module docstring); `con` may be read-only."""
+    lineage = Lineage(manifest)
+    mart, column, figure, folder = _resolve(con, lineage, releases_root, figure, release_id,
+                                            mart, csv_row)
+    row = mart_row(con, mart, column, figure)
+    release, checks, missing = None, [], []
+    if folder is not None:
+        published = release_row(folder, mart, column, figure)
+        release, checks, missing = _release_part(con, mart, folder, row, published)
+    else:
+        missing.append(f"{mart} has no release yet, so no published figure and no gates")
+    wales = None
+    if figure.area != WALES:
+        wales_rows = _dicts(con.execute(f"SELECT * FROM marts.{mart} WHERE {column} = ? AND "
+                                        "area_code = ? AND period = ?",
+                                        [figure.measure, WALES, figure.period]))
+        wales = wales_rows[0] if wales_rows else None
+    steps, staged = model_steps(con, lineage, mart, row)
+    if not staged:
+        missing.append(f"no staging row on the path from {mart} names a raw table's archive file")
+    links, raw_missing = staged_links(con, lineage, staged, archive_root)
+    history = release_history(releases_root, mart, column, figure)
+    return Trace(figure, mart, release, checks, row, wales, steps, links, history,
+                 missing + raw_missing)
