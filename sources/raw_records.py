@@ -1,9 +1,10 @@
 """A staging row's raw rows, proved against the archived bytes they were loaded from.
 
-A publisher's raw row names its file (`_archive_sha256`) and its place in it (`_row_number`); a
-council return's raw row names its submission and sheet row (`submission_id`, `source_row`). Each
-file is re-read and re-hashed now, and the record at that place is compared with the raw row, so
-a trace does not take the warehouse's word for anything.
+A publisher's raw row names its file (`_archive_sha256`) and its place in the load (`_load_row`),
+from which its place in the file follows; a council return's raw row names its submission and
+sheet row (`submission_id`, `source_row`). Each file is re-read and re-hashed now, and the record
+at that place is compared with the raw row, so a trace does not take the warehouse's word for
+anything.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sources.returns.reader import read_table
 class RawLink:
     table: str
     lang: str | None
-    position: str  # "row 12" (record after the header / array element) or "sheet 'X' row 5"
+    position: str  # "record 12" (after a CSV header / of a JSON array) or "sheet 'X' row 5"
     archive_file: str | None
     archive_sha256: str
     sha256_now: str | None
@@ -106,28 +107,33 @@ def _mismatches(raw_row: dict[str, Any], record: dict[str, Any]) -> list[str]:
             and str(value).strip() != "" and not _same(value, values)]
 
 
-def _publisher_link(con: duckdb.DuckDBPyConnection, table: str, sha256: str, number: int | None,
+def _publisher_link(con: duckdb.DuckDBPyConnection, table: str, sha256: str, load_row: int | None,
                     archive_root: Path) -> RawLink:
     provider, dataset = table.split("__", 1)
     archive_dir = archive_root / provider / dataset
-    where = f"raw.{table} row with _archive_sha256 {sha256[:12]}… and _row_number {number}"
-    link = RawLink(table, None, f"row {number}", None, sha256, None, None, None, None, {}, None)
-    if number is None:
-        link.problems.append(f"raw.{table} has no _row_number for file {sha256[:12]}…: it was "
+    link = RawLink(table, None, "", None, sha256, None, None, None, None, {}, None)
+    if load_row is None:
+        link.problems.append(f"raw.{table} has no _load_row for file {sha256[:12]}…: it was "
                              "loaded before rows were numbered; run `datacymru refresh --force`")
         return link
-    rows = _dicts(con.execute(f"SELECT * FROM raw.{table} WHERE CAST(_archive_sha256 AS VARCHAR) = ? "
-                              "AND _row_number = ?", [sha256, number]))
+    # The file's records are numbered on from its first row in the load (see `_load_row`).
+    rows = _dicts(con.execute(
+        f"""SELECT *, _load_row - (SELECT min(_load_row) FROM raw.{table}
+                                   WHERE CAST(_archive_sha256 AS VARCHAR) = $1) + 1 AS _record
+            FROM raw.{table} WHERE CAST(_archive_sha256 AS VARCHAR) = $1 AND _load_row = $2""",
+        [sha256, load_row]))
     if not rows:
-        link.problems.append(f"no {where}")
+        link.problems.append(f"no raw.{table} row with _archive_sha256 {sha256[:12]}… and "
+                             f"_load_row {load_row}")
         return link
+    number = rows[0].pop("_record")
+    link.position = f"record {number}"
     link.raw_row = rows[0]
     link.lang = rows[0].get("_lang")
     link.source_url = str(rows[0].get("_source_url"))
     link.retrieved_at = str(rows[0].get("_retrieved_at"))
     link.page = _part(archive_dir, sha256).get("page")
-    path = _archived_file(archive_dir, sha256)
-    _prove(link, path, lambda p: _record(p, number), archive_dir)
+    _prove(link, _archived_file(archive_dir, sha256), lambda p: _record(p, number), archive_dir)
     return link
 
 
@@ -200,6 +206,6 @@ def raw_links(con: duckdb.DuckDBPyConnection, table: str, staged: dict[str, Any]
     for suffix in ("", "_cy"):
         sha = staged.get(f"_archive_sha256{suffix}")
         if sha:
-            links.append(_publisher_link(con, table, str(sha), staged.get(f"_row_number{suffix}"),
+            links.append(_publisher_link(con, table, str(sha), staged.get(f"_load_row{suffix}"),
                                          archive_root))
     return links

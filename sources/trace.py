@@ -8,7 +8,7 @@ archive; nothing in it is stored prose:
 3. every dbt model on the path, found from the manifest's `depends_on` (only the branches that
    lead to the raw tables holding the row's archive hashes), with that model's rows for the figure;
 4. the raw rows, each with its archived file re-read and re-hashed now, and the record at the
-   row's recorded position (`_row_number`, or a council return's sheet row) compared with it.
+   row's recorded position (from `_load_row`, or a council return's sheet row) compared with it.
 
 A model's rows are those of its child's rows that they share key columns with (`KEYS`) and whose
 archive hash is among the child's. Where a model renames a key (the population year of a

@@ -12,7 +12,7 @@ SHOWN = ("measure_id", "indicator_id", "rate_code", "measure", "measure_name_en"
          "note_codes", "numerator", "denominator", "numerator_value", "numerator_unit",
          "population", "value_per_person", "wales_value", "rank", "quartile", "direction",
          "previous_value", "population_all_ages", "population_aged_16_64", "source_dataset",
-         "submission_id", "source_row", "_row_number", "_row_number_cy")
+         "submission_id", "source_row", "_load_row", "_load_row_cy")
 
 
 def _brief(row: dict[str, Any]) -> str:

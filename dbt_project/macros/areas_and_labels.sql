@@ -33,14 +33,14 @@
 
 {#- The four provenance columns of a raw table, as text. The loader stores the per-file URL and
     hash as ENUMs (one value per archived file, not per row); staging hands them on as VARCHAR. -#}
-{#- `row_number=false` for raw tables that number their rows otherwise (council returns keep the
+{#- `load_row=false` for raw tables that number their rows otherwise (council returns keep the
     sheet row as `source_row`). -#}
-{% macro provenance_columns(row_number=true) -%}
+{% macro provenance_columns(load_row=true) -%}
         cast(_archive_sha256 as varchar) as _archive_sha256,
         cast(_source_url as varchar) as _source_url,
         _retrieved_at,
         _loaded_at
-        {%- if row_number %},
-        _row_number
+        {%- if load_row %},
+        _load_row
         {%- endif %}
 {%- endmacro %}

@@ -37,9 +37,9 @@ paired as (
         coalesce(english._source_url, welsh._source_url) as _source_url,
         coalesce(english._retrieved_at, welsh._retrieved_at) as _retrieved_at,
         coalesce(english._loaded_at, welsh._loaded_at) as _loaded_at,
-        case when english._archive_sha256 is null then welsh._row_number
-             else english._row_number end as _row_number,
-        welsh._row_number as _row_number_cy
+        case when english._archive_sha256 is null then welsh._load_row
+             else english._load_row end as _load_row,
+        welsh._load_row as _load_row_cy
     from english
     full outer join welsh using ({{ keys | join(', ') }})
 )

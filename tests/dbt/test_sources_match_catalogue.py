@@ -17,7 +17,7 @@ import yaml
 from sources.catalogue import catalogue
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
-LOADER_COLUMNS = ["_lang", "_archive_sha256", "_source_url", "_retrieved_at", "_loaded_at", "_row_number"]
+LOADER_COLUMNS = ["_lang", "_archive_sha256", "_source_url", "_retrieved_at", "_loaded_at", "_load_row"]
 
 
 def _source_tables() -> dict[str, dict]:

@@ -17,7 +17,7 @@ renamed as (
         nullif(trim(note), '') as note,
         submission_id,
         source_row,
-        {{ provenance_columns(row_number=false) }}
+        {{ provenance_columns(load_row=false) }}
     from source
 )
 

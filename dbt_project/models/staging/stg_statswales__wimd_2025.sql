@@ -64,6 +64,6 @@ select
     _source_url,
     _retrieved_at,
     _loaded_at,
-    _row_number,
-    _row_number_cy
+    _load_row,
+    _load_row_cy
 from split
