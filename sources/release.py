@@ -1,4 +1,6 @@
-"""Versioned open-data releases of a mart: CSV, Parquet, bilingual metadata and a report.
+"""Versioned open-data releases of a mart: CSV, Parquet, metadata, a report and benchmarking pages.
+
+Marts of measures by area also get their benchmarking pages (`site/`, `sources/site.py`).
 
 A release folder is written beside its final place and renamed into it, so a release either
 exists whole or not at all; releases are never overwritten; `latest` names the current release
@@ -22,6 +24,7 @@ from sources.archive import sha256_file
 from sources.faults import crash_point
 from sources.gates.model import GateResult
 from sources.gates.registry import gate
+from sources.site import write_site
 
 STATUS_LABELS = {
     "snapshot": ("Sample data: not official statistics",
@@ -149,9 +152,12 @@ def differs_from_release(con: duckdb.DuckDBPyConnection, root: Path, mart: str) 
 
 
 def _seal(folder: Path) -> None:
-    """Files and folder read-only: nothing in a release can be replaced or added."""
+    """Files and folders read-only: nothing in a release can be replaced or added."""
     for item in folder.iterdir():
-        item.chmod(0o444)
+        if item.is_dir():
+            _seal(item)
+        else:
+            item.chmod(0o444)
     folder.chmod(0o555)
 
 
@@ -174,8 +180,11 @@ def write_release(con: duckdb.DuckDBPyConnection, *, root: Path, mart: str, tabl
     release_id = metadata.get("release_id") or next_release_id(root, mart, content_hash)
     (staging / "report.html").write_text(report_html.replace("{{RELEASE_ID}}", release_id),
                                          encoding="utf-8")
-    # The sha256 of every other file of the release, so `datacymru audit verify` can check them.
-    files = {f.name: sha256_file(f) for f in sorted(staging.iterdir())}
+    write_site(staging, mart, release_id, metadata)  # from the CSV just written, not the warehouse
+    # The sha256 of every other file of the release (by path inside it, `site/` included), so
+    # `datacymru audit verify` can check them.
+    files = {f.relative_to(staging).as_posix(): sha256_file(f)
+             for f in sorted(staging.rglob("*")) if f.is_file()}
     metadata = {**metadata, "release_id": release_id, "csv_sha256": content_hash,
                 "files_sha256": files}
     (staging / "metadata.json").write_text(json.dumps(metadata, indent=2, ensure_ascii=False,

@@ -10,17 +10,14 @@ archive; nothing in it is stored prose:
 4. the raw rows, each with its archived file re-read and re-hashed now, and the record at the
    row's recorded position (from `_load_row`, or a council return's sheet row) compared with it.
 
-A model's rows are those of its child's rows that they share key columns with (`KEYS`) and whose
-archive hash is among the child's. Where a model renames a key (the population year of a
-mid-year estimate), the column's `meta.trace_upstream` in the model's YAML says how to find it
-upstream. Every link that cannot be made is listed in `missing`, and the trace is then not whole.
+The lineage walk is `sources/trace_lineage.py`, the raw rows and bytes `sources/raw_records.py`.
+Every link that cannot be made is listed in `missing`, and the trace is then not whole.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,16 +25,10 @@ from typing import Any
 import duckdb
 
 from sources.raw_records import RawLink, raw_links
+from sources.trace_lineage import Lineage, ModelStep, TraceError, columns_of, dicts, model_steps
 
-# Columns that identify a figure across models: a parent's rows must agree on those it shares.
-KEYS = ("measure_id", "indicator_id", "area_code", "period", "financial_year", "population_year",
-        "rate_code", "source_dataset")
 MEASURE_COLUMNS = ("measure_id", "indicator_id")
 WALES = "W92000004"
-
-
-class TraceError(ValueError):
-    """The figure asked for cannot be found; the message says what to ask instead."""
 
 
 @dataclass(frozen=True)
@@ -45,14 +36,6 @@ class Figure:
     measure: str
     area: str
     period: str
-
-
-@dataclass
-class ModelStep:
-    model: str
-    layer: str
-    depends_on: list[str]
-    rows: list[dict[str, Any]]
 
 
 @dataclass
@@ -82,82 +65,10 @@ class Trace:
         }
 
 
-class Lineage:
-    """The dbt graph from `target/manifest.json`: nodes, parents and columns."""
-
-    def __init__(self, manifest_path: Path):
-        if not manifest_path.exists():
-            raise TraceError(f"no dbt manifest at {manifest_path}: run `make dbt-manifest` "
-                             "(or `python -m orchestration.dbt_prepare`) first")
-        doc = json.loads(manifest_path.read_text(encoding="utf-8"))
-        self.nodes: dict[str, dict[str, Any]] = {**doc["nodes"], **doc["sources"]}
-
-    def model_id(self, name: str) -> str:
-        for uid, node in self.nodes.items():
-            if node["resource_type"] == "model" and node["name"] == name:
-                return uid
-        raise TraceError(f"the dbt manifest has no model {name}")
-
-    def parents(self, uid: str) -> list[str]:
-        return [p for p in self.nodes[uid].get("depends_on", {}).get("nodes", [])
-                if self.nodes.get(p, {}).get("resource_type") in ("model", "source")]
-
-    def relation(self, uid: str) -> str:
-        node = self.nodes[uid]
-        return f'{node["schema"]}."{node.get("identifier") or node.get("alias") or node["name"]}"'
-
-    def upstream_exprs(self, uid: str) -> dict[str, str]:
-        """`{column: SQL over the parent}` from each column's `meta.trace_upstream`."""
-        exprs = {}
-        for name, col in self.nodes[uid].get("columns", {}).items():
-            meta = {**(col.get("config") or {}).get("meta", {}), **(col.get("meta") or {})}
-            if meta.get("trace_upstream"):
-                exprs[name] = meta["trace_upstream"]
-        return exprs
-
-    def marts(self) -> list[str]:
-        return sorted(n["name"] for n in self.nodes.values()
-                      if n["resource_type"] == "model" and n["name"].startswith("mart_"))
-
-    def ancestors(self, uid: str) -> list[str]:
-        """Every model and source above `uid`, nearest first."""
-        order, queue = [], [uid]
-        while queue:
-            for parent in self.parents(queue.pop(0)):
-                if parent not in order:
-                    order.append(parent)
-                    queue.append(parent)
-        return order
-
-
-def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
-    return [r[0] for r in con.execute(f"SELECT column_name FROM (DESCRIBE {relation})").fetchall()]
-
-
-def hashes_of(row: dict[str, Any]) -> set[str]:
-    """Every archive sha256 a row names (`_archive_sha256`, `source_archive_sha256`, ...)."""
-    found: set[str] = set()
-    for name, value in row.items():
-        if "archive_sha256" in name and value:
-            found.update(h.strip() for h in str(value).split(",") if h.strip())
-    return found
-
-
-def own_hash_column(columns: Iterable[str]) -> str | None:
-    """The column holding the archive a model's row came from."""
-    cols = list(columns)
-    return next((c for c in ("source_archive_sha256", "_archive_sha256") if c in cols), None)
-
-
 def find_mart(con: duckdb.DuckDBPyConnection, lineage: Lineage, measure: str) -> tuple[str, str]:
     """The mart (and its measure column) that publishes `measure`."""
     for mart in lineage.marts():
-        cols = _columns(con, f"marts.{mart}")
+        cols = columns_of(con, f"marts.{mart}")
         column = next((c for c in MEASURE_COLUMNS if c in cols), None)
         if column and con.execute(f"SELECT 1 FROM marts.{mart} WHERE {column} = ? LIMIT 1",
                                   [measure]).fetchone():
@@ -168,7 +79,7 @@ def find_mart(con: duckdb.DuckDBPyConnection, lineage: Lineage, measure: str) ->
 
 def mart_row(con: duckdb.DuckDBPyConnection, mart: str, column: str,
              figure: Figure) -> dict[str, Any]:
-    rows = _dicts(con.execute(f"SELECT * FROM marts.{mart} WHERE {column} = ? AND area_code = ? "
+    rows = dicts(con.execute(f"SELECT * FROM marts.{mart} WHERE {column} = ? AND area_code = ? "
                               "AND period = ?", [figure.measure, figure.area, figure.period]))
     if not rows:
         periods = [r[0] for r in con.execute(
@@ -177,80 +88,6 @@ def mart_row(con: duckdb.DuckDBPyConnection, mart: str, column: str,
         raise TraceError(f"{mart} has no row for {figure.measure} in {figure.area} for "
                          f"{figure.period}; periods with a row: {', '.join(periods) or 'none'}")
     return rows[0]
-
-
-def _parent_rows(con: duckdb.DuckDBPyConnection, lineage: Lineage, parent: str, child: str,
-                 child_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows of `parent` that feed `child_rows`: same keys, and an archive hash they name."""
-    relation = lineage.relation(parent)
-    cols = _columns(con, relation)
-    renamed = lineage.upstream_exprs(child)
-    hash_col = own_hash_column(cols)
-    found: dict[tuple, dict[str, Any]] = {}
-    for row in child_rows:
-        where, params = [], []
-        for key in KEYS:
-            if key in renamed and row.get(key) is not None:
-                where.append(f"({renamed[key]}) = ?")
-                params.append(row[key])
-            elif key in cols and key in row and row[key] is not None:
-                where.append(f'"{key}" = ?')
-                params.append(row[key])
-        hashes = sorted(hashes_of(row))
-        if hash_col and hashes:
-            where.append(f'CAST("{hash_col}" AS VARCHAR) IN ({", ".join("?" * len(hashes))})')
-            params += hashes
-        if not where:
-            continue
-        rows = _dicts(con.execute(f"SELECT * FROM {relation} WHERE {' AND '.join(where)}", params))
-        # A figure passed through unchanged, or picked as a numerator or population, is the parent
-        # row whose value the child holds: where there are such rows, they are the ones used.
-        held = {v for k, v in row.items() if isinstance(v, float) and k not in KEYS}
-        same = [r for r in rows if isinstance(r.get("value"), float) and r["value"] in held]
-        for r in same or rows:
-            found[tuple(str(v) for v in r.values())] = r
-    return list(found.values())
-
-
-def model_steps(con: duckdb.DuckDBPyConnection, lineage: Lineage, mart: str,
-                top_row: dict[str, Any]) -> tuple[list[ModelStep], list[dict[str, Any]]]:
-    """The models below the mart that hold this figure's inputs, and the staging rows that read raw.
-
-    Returns the steps (nearest the mart first) and, for each raw source reached, the staging rows
-    with the source's id under `_source_node`.
-    """
-    top = lineage.model_id(mart)
-    rows_of: dict[str, list[dict[str, Any]]] = {top: [top_row]}
-    steps, staged = [], []
-    for uid in [top, *lineage.ancestors(top)]:
-        node = lineage.nodes[uid]
-        if node["resource_type"] != "model":
-            continue
-        if uid != top:
-            rows: list[dict[str, Any]] = []
-            for child, child_rows in list(rows_of.items()):
-                if uid in lineage.parents(child) and child_rows:
-                    rows += _parent_rows(con, lineage, uid, child, child_rows)
-            if not rows:
-                continue
-            rows_of[uid] = rows
-        parents = lineage.parents(uid)
-        steps.append(ModelStep(node["name"], node["schema"],
-                               [lineage.nodes[p]["name"] for p in parents], rows_of[uid]))
-        for parent in parents:
-            if lineage.nodes[parent]["resource_type"] == "source":
-                staged += [{**r, "_source_node": parent} for r in rows_of[uid]
-                           if hashes_of(r) and _reads_table(con, lineage, parent, r)]
-    return steps, staged
-
-
-def _reads_table(con: duckdb.DuckDBPyConnection, lineage: Lineage, source: str,
-                 row: dict[str, Any]) -> bool:
-    """Whether the raw table holds a file the staging row names."""
-    hashes = sorted(hashes_of(row))
-    return bool(con.execute(
-        f"SELECT 1 FROM {lineage.relation(source)} WHERE CAST(_archive_sha256 AS VARCHAR) IN "
-        f"({', '.join('?' * len(hashes))}) LIMIT 1", hashes).fetchone())
 
 
 def release_history(releases_root: Path, mart: str, column: str,
@@ -366,7 +203,7 @@ def _resolve(con: duckdb.DuckDBPyConnection, lineage: Lineage, releases_root: Pa
         if folder is None:
             raise TraceError(f"{mart} has no release yet; run `datacymru refresh`")
     if csv_row is not None:
-        cols = _columns(con, f"marts.{mart}")
+        cols = columns_of(con, f"marts.{mart}")
         column = next(c for c in MEASURE_COLUMNS if c in cols)
         published = release_row(folder, mart, column, row_number=csv_row)
         figure = Figure(published[column], published["area_code"], published["period"])
@@ -394,7 +231,7 @@ def trace_figure(con: duckdb.DuckDBPyConnection, *, manifest: Path, archive_root
         missing.append(f"{mart} has no release yet, so no published figure and no gates")
     wales = None
     if figure.area != WALES:
-        wales_rows = _dicts(con.execute(f"SELECT * FROM marts.{mart} WHERE {column} = ? AND "
+        wales_rows = dicts(con.execute(f"SELECT * FROM marts.{mart} WHERE {column} = ? AND "
                                         "area_code = ? AND period = ?",
                                         [figure.measure, WALES, figure.period]))
         wales = wales_rows[0] if wales_rows else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sources.trace import Trace
@@ -65,3 +66,17 @@ def render(trace: Trace) -> str:
     lines += ["", "Trace whole: every link found and proved." if trace.whole else
               "Trace NOT whole:\n" + "\n".join(f"  - {m}" for m in trace.missing)]
     return "\n".join(lines)
+
+
+def release_hint(release_dir: Path, mart: str, release_id: str) -> str | None:
+    """Markdown for a release's Dagster metadata: how to trace its figures, with its first one."""
+    from sources.site import read_release
+
+    read = read_release(release_dir / f"{mart}.csv")
+    if read is None:
+        return None
+    _, rows = read
+    first = next((r for r in rows if r["value"] is not None), rows[0])
+    return (f"Every figure of this release traces back to the archived bytes it came from: "
+            f"`datacymru trace --release {release_id} --row N` (N = row of `{mart}.csv`), or e.g.\n\n"
+            f"```\n{command(first['measure'], first['area_code'], first['period'], release_id)}\n```")

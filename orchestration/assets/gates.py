@@ -28,6 +28,7 @@ from sources.gates.audit import append_checks
 from sources.gates.marts import gx_checks, mart_names, mart_profiles, run_mart_gates
 from sources.gates.registry import gate
 from sources.publish import publish_mart
+from sources.trace_render import release_hint
 
 MARTS = mart_names()
 RELEASE_CHECKS = ("release_metadata_complete", "revisions_flagged")
@@ -129,9 +130,13 @@ def build_publish_asset(mart: str):
         progress(context, f"released {mart} {release.release_id}: {release.rows:,} rows, "
                           f"{len(release.revisions)} revision(s)")
         gates = release.metadata["gates"]
+        site, trace = release.path / "site" / "index.html", release_hint(release.path, mart,
+                                                                          release.release_id)
         yield MaterializeResult(asset_key=release_key(mart), metadata={
             "release_id": release.release_id, "path": MetadataValue.path(str(release.path)),
             "report": MetadataValue.path(str(release.path / "report.html")),
+            **({"benchmarking_pages": MetadataValue.path(str(site))} if site.exists() else {}),
+            **({"trace": MetadataValue.md(trace)} if trace else {}),
             "dagster/row_count": release.rows, "revisions": len(release.revisions),
             "status_label": release.metadata["status_label_en"],
             "checks": gates["total"], "checks_by_outcome": MetadataValue.json(gates["by_outcome"])})

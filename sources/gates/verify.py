@@ -281,8 +281,9 @@ def _release_folder(folder: Path, recorded: str | None | bool, result: Verificat
                 f"{actual}: the file was changed after it was published; {again}",
                 expected=sha, actual=actual))
     if isinstance(meta.get("files_sha256"), dict):
-        for path in sorted(folder.iterdir()):
-            if path.name != "metadata.json" and path.name not in expected:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            name = path.relative_to(folder).as_posix()
+            if name != "metadata.json" and name not in expected:
                 result.problems.append(Problem(
                     "release", str(path), "unexpected",
                     f"release: {path} was not part of the release when it was written"))
