@@ -204,7 +204,10 @@ def _resolve(con: duckdb.DuckDBPyConnection, lineage: Lineage, releases_root: Pa
             raise TraceError(f"{mart} has no release yet; run `datacymru refresh`")
     if csv_row is not None:
         cols = columns_of(con, f"marts.{mart}")
-        column = next(c for c in MEASURE_COLUMNS if c in cols)
+        column = next((c for c in MEASURE_COLUMNS if c in cols), None)
+        if column is None:
+            raise TraceError(f"{mart} has no measure column ({' or '.join(MEASURE_COLUMNS)}), so a "
+                             "row of it is not one figure; trace a mart of measures by area")
         published = release_row(folder, mart, column, row_number=csv_row)
         figure = Figure(published[column], published["area_code"], published["period"])
     if figure is None:

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 # Columns that identify a figure across models: a parent's rows must agree on those it shares.
+WALES = "W92000004"
 KEYS = ("measure_id", "indicator_id", "area_code", "period", "financial_year", "population_year",
         "rate_code", "source_dataset")
 
@@ -104,34 +105,54 @@ def own_hash_column(columns: Iterable[str]) -> str | None:
     return next((c for c in ("source_archive_sha256", "_archive_sha256") if c in cols), None)
 
 
+def _filters(row: dict[str, Any], cols: list[str], renamed: dict[str, str],
+             hash_col: str | None) -> list[tuple[str, str, Any]]:
+    """(key, SQL, parameter) pairs a parent row must satisfy to feed `row`."""
+    filters: list[tuple[str, str, Any]] = []
+    for key in KEYS:
+        if key in renamed and row.get(key) is not None:
+            filters.append((key, f"({renamed[key]}) = ?", row[key]))
+        elif key in cols and key in row and row[key] is not None:
+            filters.append((key, f'"{key}" = ?', row[key]))
+    hashes = sorted(hashes_of(row))
+    if hash_col and hashes:
+        # The parent's column may list several files itself (a Wales figure's, comma-separated).
+        filters.append(("_hash", f'list_has_any(string_split(CAST("{hash_col}" AS VARCHAR), \',\'), '
+                                 f'[{", ".join("?" * len(hashes))}])', hashes))
+    return filters
+
+
+def _select(con: duckdb.DuckDBPyConnection, relation: str,
+            filters: list[tuple[str, str, Any]]) -> list[dict[str, Any]]:
+    params: list[Any] = []
+    for _, _, value in filters:
+        params += value if isinstance(value, list) else [value]
+    return dicts(con.execute(f"SELECT * FROM {relation} WHERE "
+                             f"{' AND '.join(sql for _, sql, _ in filters)}", params))
+
+
 def _parent_rows(con: duckdb.DuckDBPyConnection, lineage: Lineage, parent: str, child: str,
                  child_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows of `parent` that feed `child_rows`: same keys, and an archive hash they name."""
     relation = lineage.relation(parent)
     cols = columns_of(con, relation)
     renamed = lineage.upstream_exprs(child)
-    hash_col = own_hash_column(cols)
     found: dict[tuple, dict[str, Any]] = {}
     for row in child_rows:
-        where, params = [], []
-        for key in KEYS:
-            if key in renamed and row.get(key) is not None:
-                where.append(f"({renamed[key]}) = ?")
-                params.append(row[key])
-            elif key in cols and key in row and row[key] is not None:
-                where.append(f'"{key}" = ?')
-                params.append(row[key])
-        hashes = sorted(hashes_of(row))
-        if hash_col and hashes:
-            where.append(f'CAST("{hash_col}" AS VARCHAR) IN ({", ".join("?" * len(hashes))})')
-            params += hashes
-        if not where:
+        filters = _filters(row, cols, renamed, own_hash_column(cols))
+        if not filters:
             continue
-        rows = dicts(con.execute(f"SELECT * FROM {relation} WHERE {' AND '.join(where)}", params))
-        # A figure passed through unchanged, or picked as a numerator or population, is the parent
-        # row whose value the child holds: where there are such rows, they are the ones used.
-        held = {v for k, v in row.items() if isinstance(v, float) and k not in KEYS}
-        same = [r for r in rows if isinstance(r.get("value"), float) and r["value"] in held]
+        rows = _select(con, relation, filters)
+        if not rows and row.get("area_code") == WALES:
+            # A Wales figure computed from the councils' rows (their hashes are all named): the
+            # parent rows are the councils', whatever their area, and all of them were used.
+            rows = _select(con, relation, [f for f in filters if f[0] != "area_code"])
+            same = []
+        else:
+            # A figure passed through unchanged, or picked as a numerator or population, is the
+            # parent row whose value the child holds: where there are such rows, they were used.
+            held = {v for k, v in row.items() if isinstance(v, float) and k not in KEYS}
+            same = [r for r in rows if isinstance(r.get("value"), float) and r["value"] in held]
         for r in same or rows:
             found[tuple(str(v) for v in r.values())] = r
     return list(found.values())

@@ -138,3 +138,16 @@ def test_an_unknown_figure_is_one_sentence(home, cli):
     done = cli(home, "trace", "--measure", "PAM/030", "--area", AREA, "--period", "1999-00")
     assert done.returncode == 2 and "periods with a row" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_wales_figure_from_council_returns_reaches_all_22_submissions(home, cli):
+    done, doc = trace(cli, home, "--measure", "PAM/001", "--area", "W92000004", "--period", PERIOD)
+    assert done.returncode == 0 and doc["whole"], doc["missing"]
+    links = doc["raw"]
+    assert len({link["submission"]["council_code"] for link in links}) == 22 == len(links)
+    for link in links:
+        assert_bytes(link)
+    # the Wales figure is the councils' summed numerators over summed denominators, as archived
+    numerator = sum(float(link["record"]["numerator"]) for link in links)
+    denominator = sum(float(link["record"]["denominator"]) for link in links)
+    assert round(numerator / denominator, 1) == doc["mart_row"]["value"]
