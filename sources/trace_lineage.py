@@ -87,7 +87,11 @@ def dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 
 def columns_of(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
-    return [r[0] for r in con.execute(f"SELECT column_name FROM (DESCRIBE {relation})").fetchall()]
+    """A table's or view's columns, from the catalogue (DESCRIBE would plan the whole view)."""
+    schema, name = (part.strip('"') for part in relation.split(".", 1))
+    return [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND "
+        "table_name = ? ORDER BY ordinal_position", [schema, name]).fetchall()]
 
 
 def hashes_of(row: dict[str, Any]) -> set[str]:
