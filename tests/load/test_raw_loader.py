@@ -290,3 +290,18 @@ def test_rows_keep_the_order_of_the_pages(dataset, archive_fetch, warehouse, wir
     load_dataset(dataset, fetch, archive, warehouse)
     offsets = [r[0] for r in warehouse.execute(f"SELECT record_offset FROM {dataset.raw_table}").fetchall()]
     assert offsets == list(range(600))
+
+
+def test_load_row_gives_each_record_its_place_in_its_file(dataset, archive_fetch, warehouse, wire):
+    """`_load_row` less its file's first is the record's place in the file (what trace re-reads)."""
+    rows = wire.nomis_rows(600)
+    bodies = [(wire.nomis_csv(rows[i:i + 50], i, 600), None) for i in range(0, 600, 50)]
+    fetch, archive = archive_fetch(dataset, bodies)
+    load_dataset(dataset, fetch, archive, warehouse)
+    places = warehouse.execute(f"""
+        SELECT record_offset, CAST(_archive_sha256 AS VARCHAR),
+               _load_row - min(_load_row) OVER (PARTITION BY _archive_sha256) + 1
+        FROM {dataset.raw_table}""").fetchall()
+    files = {part.sha256: i * 50 for i, part in enumerate(fetch.data_parts)}
+    assert len(places) == 600
+    assert all(place == offset - files[sha] + 1 for offset, sha, place in places)
