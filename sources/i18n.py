@@ -51,9 +51,9 @@ def check_language(lang: str, where: str = "--lang") -> str:
     return lang
 
 
-def set_language(lang: str) -> None:
-    """The language of this process's human output (the CLI's `--lang`)."""
-    _chosen.set(check_language(lang))
+def set_language(lang: str | None) -> None:
+    """The language of human output from here on (the CLI's `--lang`); None: `DATA_CYMRU_LANG`."""
+    _chosen.set(check_language(lang) if lang else None)
 
 
 def language() -> str:

@@ -27,6 +27,7 @@ from sources.gates.audit import (
 from sources.gates.marts import mart_profiles
 from sources.gates.model import OUTCOMES, GateResult
 from sources.gates.registry import gate, principles, welsh_status
+from sources.i18n import both
 from sources.release import (
     STATUS_LABELS,
     Release,
@@ -253,7 +254,7 @@ def publish_mart(con: duckdb.DuckDBPyConnection, settings: Settings, mart: str, 
     previous_meta = (json.loads((previous / "metadata.json").read_text(encoding="utf-8"))
                      if previous else None)
     changed = revisions(con, table, previous, mart, profile["key"], profile.get("value"))
-    label_en, label_cy = STATUS_LABELS[settings.mode]
+    label_en, label_cy = both(STATUS_LABELS[settings.mode])
     metadata: dict[str, Any] = {
         "mart": mart, "title_en": profile["title_en"], "title_cy": profile["title_cy"],
         "description_en": profile["description_en"], "description_cy": profile["description_cy"],

@@ -22,14 +22,14 @@ from sources.archive import sha256_file
 from sources.faults import crash_point
 from sources.gates.model import GateResult
 from sources.gates.registry import gate
+from sources.i18n import N_
 
+# English msgids; the Welsh is in the catalogue (`status_labels()` gives both).
 STATUS_LABELS = {
-    "snapshot": ("Sample data: not official statistics",
-                 "Data sampl: nid ystadegau swyddogol mo'r rhain"),
+    "snapshot": N_("Sample data: not official statistics"),
     # A designation (official statistics, in development or accredited) is the producer's decision,
     # not the platform's: live releases state only where their figures come from.
-    "live": ("Compiled from publishers' open data; not designated as official statistics",
-             "Wedi'i lunio o ddata agored cyhoeddwyr; heb ei ddynodi'n ystadegau swyddogol"),
+    "live": N_("Compiled from publishers' open data; not designated as official statistics"),
 }
 REQUIRED_METADATA = ("title_en", "title_cy", "description_en", "description_cy", "status_label_en",
                      "status_label_cy", "sources", "code_version", "gates", "mart")
