@@ -281,7 +281,7 @@ def _print_run_notes(outcomes: dict) -> None:
         print("\n" + _("Checks that did not pass in this run (`datacymru audit checks --failed` "
                        "has details):"))
         for check in sorted(failed_checks, key=lambda o: o.asset):
-            print(f"   {check.error:<22} {check.asset}")
+            print(f"   {_(check.error):<22} {check.asset}")
 
 
 def _release_metadata(settings: Settings, mart: str, release_id: str | None) -> dict:
@@ -502,6 +502,8 @@ def main(argv: list[str] | None = None) -> int:
         argv, lang = _take_lang(argv)
         # The language first, so that every message after this, a usage mistake too, is in it.
         set_language(lang)
+        if lang:  # steps Dagster runs (in other threads or processes) print in it too
+            os.environ["DATA_CYMRU_LANG"] = lang
         language()  # a bad DATA_CYMRU_LANG is a usage mistake, said now
         args = build_parser().parse_args([a for a in argv if a != "--debug"])
         args.debug = debug

@@ -10,7 +10,7 @@ from sources.i18n import _, language
 QUERIES = {
     "mart_performance_framework": """
         SELECT measure_id, measure_title_{lang}, period,
-               coalesce(CAST(round(value, 1) AS VARCHAR), marker, '-'), unit
+               coalesce(CAST(round(value, 1) AS VARCHAR), marker, '-'), unit_label_{lang}
         FROM marts.mart_performance_framework
         WHERE area_code = 'W92000004'
         QUALIFY period = max(period) OVER (PARTITION BY measure_id)
@@ -19,7 +19,7 @@ QUERIES = {
         LIMIT 5""",
     "mart_wellbeing_indicators": """
         SELECT indicator_id, indicator_title_{lang}, period,
-               coalesce(CAST(round(value, 1) AS VARCHAR), marker, '-'), unit
+               coalesce(CAST(round(value, 1) AS VARCHAR), marker, '-'), unit_label_{lang}
         FROM marts.mart_wellbeing_indicators
         WHERE area_code = 'W92000004'
         QUALIFY period = max(period) OVER (PARTITION BY indicator_id)

@@ -29,6 +29,7 @@ from sources.faults import crash_point
 from sources.gates.audit import append_checks
 from sources.gates.dbt_results import attached_node, check_names, gate_of_test, gate_results_from_dbt
 from sources.gates.registry import dbt_vars
+from sources.i18n import _
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 MANIFEST = DBT_DIR / "target" / "manifest.json"
@@ -135,8 +136,8 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, datacymru: D
         result = by_check.get((event.asset_key.to_user_string(), event.check_name))
         yield check_result(result, event.asset_key) if result else event
     failed = [r for r in results if not r.passed]
-    progress(context, f"dbt build: {len(run_results.get('results', []))} nodes, "
-                      f"{len(results)} tests ({len(failed)} not passed)")
+    progress(context, _("dbt build: {nodes} nodes, {tests} tests ({failed} not passed)").format(
+        nodes=len(run_results.get("results", [])), tests=len(results), failed=len(failed)))
     errors = [r for r in run_results.get("results", [])
               if r["status"] == "error" and not r["unique_id"].startswith(("test.", "unit_test."))]
     if errors:
