@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from sources.i18n import N_, both, gettext, status
+from sources.i18n import N_, both, status
 
 # The values dbt's accepted_values tests allow, each with its words (the English msgid).
 ENUM_LABELS: dict[str, dict[str, str]] = {
@@ -24,8 +24,8 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
     "direction": {"improved": N_("improved"), "declined": N_("declined"),
                   "unchanged": N_("unchanged"), "not comparable": N_("not comparable")},
 }
-LABEL_COLUMN = N_("The words for `{column}`, in {language}.")
-LANGUAGE_NAMES = {"en": N_("English"), "cy": N_("Welsh")}
+LABEL_COLUMNS = {"en": N_("The words for `{column}` in English."),
+                 "cy": N_("The words for `{column}` in Welsh.")}
 
 
 def _quote(text: str) -> str:
@@ -75,11 +75,9 @@ def column_dictionary(con: duckdb.DuckDBPyConnection, view: str, mart: str,
         entry["description_cy_status"] = (("reviewed" if reviewed else "unreviewed")
                                           if entry["description_cy"] else "missing")
         base, _sep, lang = name.rpartition("_")
-        if not doc and base in ENUM_LABELS and lang in LANGUAGE_NAMES:
-            language_en, language_cy = both(LANGUAGE_NAMES[lang])
-            en = LABEL_COLUMN.format(column=base, language=language_en)
-            cy = gettext(LABEL_COLUMN, "cy").format(column=base, language=language_cy)
+        if not doc and base in ENUM_LABELS and lang in LABEL_COLUMNS:
+            en, cy = both(LABEL_COLUMNS[lang], column=base)
             entry |= {"description_en": en, "description_cy": cy,
-                      "description_cy_status": status(LABEL_COLUMN)}
+                      "description_cy_status": status(LABEL_COLUMNS[lang])}
         out.append(entry)
     return out

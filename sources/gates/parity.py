@@ -10,7 +10,7 @@ the English, blocks the release; Welsh a translator has not reviewed is counted 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from jinja2.ext import babel_extract
@@ -23,6 +23,7 @@ from sources.release import STATUS_LABELS
 
 TEMPLATE_KEYWORDS = ("t", "tr", "both")
 EXAMPLES_SHOWN = 20
+OWN_GATES = ("release_bilingual", "welsh_reviewed")
 
 
 def template_msgids() -> list[str]:
@@ -65,9 +66,8 @@ def _catalogue_problems(msgids: list[str]) -> tuple[list[dict[str, str]], list[s
     return problems, unreviewed
 
 
-def _registry_pairs(metadata: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
-    """The registry sentences and principle names the report quotes for this release's checks."""
-    used = {c.get("gate") for c in (metadata.get("gates") or {}).get("checks", [])}
+def _registry_pairs(used: set[str]) -> list[tuple[str, str, str, str, str]]:
+    """The registry sentences and principle names the report quotes for the gates `used`."""
     reviewed = "reviewed" if welsh_status() == "reviewed" else "unreviewed"
     pairs = []
     for name in sorted(g for g in used if g in gates()):
@@ -79,11 +79,13 @@ def _registry_pairs(metadata: dict[str, Any]) -> list[tuple[str, str, str, str, 
     return pairs
 
 
-def parity(metadata: dict[str, Any], enum_values: dict[str, list[str]]) -> dict[str, Any]:
+def parity(metadata: dict[str, Any], enum_values: dict[str, list[str]],
+           gates_used: Iterable[str] = ()) -> dict[str, Any]:
     """Every string a release shows, checked: the counts and the problems found."""
     problems: list[dict[str, str]] = []
     unreviewed: Counter[str] = Counter()
-    pairs = list(metadata_pairs(metadata)) + _registry_pairs(metadata)
+    used = {*gates_used, *OWN_GATES}
+    pairs = list(metadata_pairs(metadata)) + _registry_pairs(used)
     for where, key, en, cy, cy_status in pairs:
         if not en:
             continue
@@ -109,10 +111,13 @@ def parity(metadata: dict[str, Any], enum_values: dict[str, list[str]]) -> dict[
             "unreviewed": sum(unreviewed.values()), "unreviewed_by_source": dict(sorted(unreviewed.items()))}
 
 
-def parity_gates(metadata: dict[str, Any], enum_values: dict[str, list[str]],
-                 asset_key: str) -> list[GateResult]:
-    """`release_bilingual` (missing Welsh blocks) and `welsh_reviewed` (unreviewed Welsh warns)."""
-    found = parity(metadata, enum_values)
+def parity_gates(metadata: dict[str, Any], enum_values: dict[str, list[str]], asset_key: str,
+                 gates_used: Iterable[str] = ()) -> list[GateResult]:
+    """`release_bilingual` (missing Welsh blocks) and `welsh_reviewed` (unreviewed Welsh warns).
+
+    `gates_used`: the gates whose sentences the release's report quotes (besides these two).
+    """
+    found = parity(metadata, enum_values, gates_used)
     observed = {k: v for k, v in found.items() if k != "problems"} | {"missing": len(found["problems"])}
     return [
         GateResult(gate("release_bilingual"), asset_key, passed=not found["problems"],
