@@ -55,8 +55,22 @@ class CommandFailed(Exception):
     """A failure at run time (exit code 1), already said in one sentence."""
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's help, its own words ("usage:") in the chosen language too."""
+
+    def _format_usage(self, usage, actions, groups, prefix):  # noqa: ANN001, ANN202 - argparse's
+        return super()._format_usage(usage, actions, groups,
+                                     _("usage: ") if prefix is None else prefix)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse whose mistakes are one line (exit code 2), never a usage dump."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - argparse's own
+        super().__init__(*args, **{**kwargs, "add_help": False, "formatter_class": HelpFormatter})
+        self._positionals.title = _("positional arguments")
+        self._optionals.title = _("options")
+        self.add_argument("-h", "--help", action="help", help=_("show this help message and exit"))
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(_("{prog}: {message}; see `{prog} --help`").format(prog=self.prog,
@@ -431,8 +445,7 @@ def _release_dir(release: dict) -> Path:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="datacymru", description=_("datacymru: everything a person does from a "
-                                                      "shell, in English or in Welsh (--lang cy)."),
-                    formatter_class=argparse.RawDescriptionHelpFormatter)
+                                                      "shell, in English or in Welsh (--lang cy)."))
     parser.add_argument("--lang", choices=("en", "cy"),
                         help=_("language of what the command prints: en (default) or cy; also "
                                "DATA_CYMRU_LANG (accepted anywhere on the command line)"))
