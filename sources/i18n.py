@@ -138,5 +138,5 @@ def status(msgid: str) -> Status:
 
 
 def placeholders(text: str) -> set[str]:
-    """`{count}`-style names in a string."""
-    return set(PLACEHOLDER.findall(text))
+    """`{count}`-style names in a string; `{title_cy}` counts as its English `{title_en}`."""
+    return {name[:-3] + "_en" if name.endswith("_cy") else name for name in PLACEHOLDER.findall(text)}
