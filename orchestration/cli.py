@@ -497,7 +497,8 @@ def _take_lang(argv: list[str]) -> tuple[list[str], str | None]:
         arg = argv[i]
         if arg == "--lang":
             if i + 1 >= len(argv):
-                raise UsageError("datacymru: --lang needs a value: en or cy")
+                raise UsageError("datacymru: --lang needs a value: en or cy / "
+                                 "mae angen gwerth ar --lang: en neu cy")
             lang, i = argv[i + 1], i + 2
             continue
         if arg.startswith("--lang="):

@@ -47,7 +47,9 @@ class Entry:
 def check_language(lang: str, where: str = "--lang") -> str:
     lang = lang.strip().lower()
     if lang not in LANGUAGES:
-        raise LanguageError(f"{where} is {lang!r}; use `en` (English) or `cy` (Cymraeg)")
+        # Said in both languages: which one the reader wanted is what went wrong.
+        raise LanguageError(f"{where} is {lang!r}; use `en` (English) or `cy` (Cymraeg) / "
+                            f"mae {where} yn {lang!r}; defnyddiwch `en` (Saesneg) neu `cy` (Cymraeg)")
     return lang
 
 
