@@ -9,7 +9,7 @@ export DATA_CYMRU_HOME ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export UV_LINK_MODE ?= copy
 
-.PHONY: install run test lint ui snapshot dbt-manifest docs bench audit clean
+.PHONY: install run test lint ui snapshot dbt-manifest docs bench audit clean i18n
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -49,6 +49,15 @@ docs: install dbt-manifest  ## dbt docs (lineage, column descriptions) on http:/
 bench: install dbt-manifest
 	$(UV) run python bench/bench_fetch_load.py --rate-limit 1000/1 --memory-limit 400MB
 	$(UV) run python bench/bench_refresh.py
+
+I18N_KEYWORDS := -k both -k N_ -k t -k tr
+i18n: install  ## extract every msgid, merge them into the Welsh catalogue, check it is complete
+	$(UV) run pybabel extract -F babel.cfg $(I18N_KEYWORDS) --no-location --sort-output \
+	  --add-comments=Translators: --project=datacymru --copyright-holder="Data Cymru" \
+	  -o sources/locale/messages.pot .
+	$(UV) run pybabel update -i sources/locale/messages.pot -d sources/locale -l cy \
+	  --no-fuzzy-matching --ignore-obsolete
+	$(UV) run python -m sources.i18n_check
 
 clean:
 	rm -rf data .dagster_home

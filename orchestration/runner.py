@@ -23,6 +23,7 @@ from orchestration.definitions import defs
 from orchestration.recovery import process_tags, reap_dead_runs
 from orchestration.staleness import never_built, stale_reasons
 from sources.catalogue import catalogue
+from sources.i18n import N_
 from sources.release import differs_from_release, recover_releases
 from sources.settings import Settings, connect_warehouse, machine_failure
 
@@ -220,5 +221,5 @@ def _check_failure(check) -> str:
     metadata = {k: getattr(v, "value", v) for k, v in (check.metadata or {}).items()}
     if metadata.get("outcome") == "error":
         found = machine_failure("", json.dumps(metadata.get("observed"), default=str))
-        return "could not run: disk full" if found and found[0] == "disk_full" else "could not run"
-    return "blocking check failed" if check.severity.value == "ERROR" else "warning"
+        return N_("could not run: disk full") if found and found[0] == "disk_full" else N_("could not run")
+    return N_("blocking check failed") if check.severity.value == "ERROR" else N_("warning")

@@ -26,7 +26,11 @@ from sources.gates.audit import (
 )
 from sources.gates.marts import mart_profiles
 from sources.gates.model import OUTCOMES, GateResult
+from sources.gates.parity import parity_gates
 from sources.gates.registry import gate, principles, welsh_status
+from sources.i18n import N_, both, gettext
+from sources.i18n import status as welsh_of
+from sources.labels import column_dictionary, enum_values, labelled_view
 from sources.release import (
     STATUS_LABELS,
     Release,
@@ -44,6 +48,8 @@ from sources.returns.store import returns_version
 from sources.settings import Settings
 
 RETURNS_DATASET = "council__returns"
+RETURNS_TITLE = N_("Performance returns submitted by the 22 councils")
+RETURNS_LICENCE = N_("Open Government Licence v3.0")
 CHECK_FIELDS = ("check_id", "asset_key", "check_name", "gate", "engine", "principle", "standard",
                 "severity", "outcome", "examined", "checked_at", "run_id")
 
@@ -120,6 +126,15 @@ def _submissions(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         ORDER BY s.council_code, s.collection, s.received_at"""))
 
 
+def _licence(licence: str | None) -> dict[str, Any]:
+    """A licence's name in both languages (the catalogue's words), and whether the Welsh is reviewed."""
+    if not licence:
+        return {"licence_en": None, "licence_cy": None, "licence_cy_status": "missing"}
+    state = welsh_of(licence)
+    return {"licence_en": licence, "licence_cy": gettext(licence, "cy") if state != "missing" else None,
+            "licence_cy_status": state}
+
+
 def _sources(con: duckdb.DuckDBPyConnection, datasets: list[str],
              previous: dict[str, Any] | None) -> list[dict[str, Any]]:
     """The datasets a mart is built from (its lineage), each with the archive behind it."""
@@ -135,10 +150,10 @@ def _sources(con: duckdb.DuckDBPyConnection, datasets: list[str],
             row = (None, sorted({s["sha256"] for s in submissions}),
                    max((s["received_at"] for s in submissions), default=None))
             version = returns_version(con)
+            title_en, title_cy = both(RETURNS_TITLE)
             entry = {"dataset": key, "provider": "councils", "dataset_id": RETURNS_DATASET,
-                     "title_en": "Performance returns submitted by the 22 councils",
-                     "title_cy": "Ffurflenni perfformiad a gyflwynwyd gan y 22 cyngor",
-                     "licence": "Open Government Licence v3.0", "submissions": submissions}
+                     "title_en": title_en, "title_cy": title_cy, **_licence(RETURNS_LICENCE),
+                     "submissions": submissions}
             row = (version, row[1], row[2])
         else:
             found = con.execute("""SELECT data_version, archive_sha256, loaded_at FROM raw._loads
@@ -148,7 +163,7 @@ def _sources(con: duckdb.DuckDBPyConnection, datasets: list[str],
             entry = {"dataset": key, "provider": ds.provider if ds else None,
                      "dataset_id": ds.dataset_id if ds else key,
                      "title_en": ds.title_en if ds else key, "title_cy": ds.title_cy if ds else key,
-                     "licence": ds.licence if ds else None, "submissions": []}
+                     **_licence(ds.licence if ds else None), "submissions": []}
         out.append({**entry, "data_version": row[0], "archive_sha256": row[1],
                     "retrieved_at": row[2],
                     "changed_since_previous": (None if key not in before
@@ -229,11 +244,12 @@ def _measure_charts(con: duckdb.DuckDBPyConnection, mart: str) -> list[dict[str,
 def publish_mart(con: duckdb.DuckDBPyConnection, settings: Settings, mart: str, *, run_id: str,
                  code_version: str, data_versions: dict[str, str],
                  checks: list[tuple[str, str]], datasets: list[str],
-                 report_only: bool = False) -> PublishOutcome:
+                 report_only: bool = False, manifest: dict[str, Any] | None = None) -> PublishOutcome:
     """Write a new release of `mart` if, and only if, every blocking check on it passed.
 
     `checks` are the (asset key, check name) of every check defined on the mart and `datasets`
-    the sources in its lineage; both come from the definitions, so a check that never ran is
+    the sources in its lineage; both come from the definitions (and `manifest`, the dbt manifest,
+    gives the column dictionary its English and Welsh descriptions), so a check that never ran is
     a reason to block, not an omission. With `report_only`, nothing is published: a report is
     written only if a blocking check did not pass (a step whose checks failed calls it so, as
     Dagster will not run the publish step after a failed blocking check).
@@ -253,7 +269,7 @@ def publish_mart(con: duckdb.DuckDBPyConnection, settings: Settings, mart: str, 
     previous_meta = (json.loads((previous / "metadata.json").read_text(encoding="utf-8"))
                      if previous else None)
     changed = revisions(con, table, previous, mart, profile["key"], profile.get("value"))
-    label_en, label_cy = STATUS_LABELS[settings.mode]
+    label_en, label_cy = both(STATUS_LABELS[settings.mode])
     metadata: dict[str, Any] = {
         "mart": mart, "title_en": profile["title_en"], "title_cy": profile["title_cy"],
         "description_en": profile["description_en"], "description_cy": profile["description_cy"],
@@ -263,12 +279,17 @@ def publish_mart(con: duckdb.DuckDBPyConnection, settings: Settings, mart: str, 
         "sources": _sources(con, datasets, previous_meta),
         "previous_release": previous.name if previous else None,
         "revisions": [{k: str(v) for k, v in r.items()} for r in changed],
+        "columns": column_dictionary(con, labelled_view(con, table), mart, manifest),
     }
     release_gates: list[GateResult] = []
     if not blockers:
         metadata["gates"] = summarise(mart_checks)
         release_gates = [check_metadata(metadata, release_asset),
                          revisions_gate(changed, previous, release_asset)]
+        release_gates += parity_gates(metadata, enum_values(con, table), release_asset,
+                                      [c["gate"] for c in mart_checks] + [g.gate.name for g in release_gates])
+        # What the release says of its own Welsh: the parity gate's count, in its metadata.
+        metadata["translation"] = {k: v for k, v in release_gates[2].observed.items()}
         ids = append_checks(con, release_gates, run_id=run_id, code_version=code_version,
                             data_versions=data_versions)
         stamp = now()

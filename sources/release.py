@@ -24,15 +24,16 @@ from sources.archive import sha256_file
 from sources.faults import crash_point
 from sources.gates.model import GateResult
 from sources.gates.registry import gate
+from sources.i18n import N_
+from sources.labels import labelled_view
 from sources.site import write_site
 
+# English msgids; the Welsh is in the catalogue (`status_labels()` gives both).
 STATUS_LABELS = {
-    "snapshot": ("Sample data: not official statistics",
-                 "Data sampl: nid ystadegau swyddogol mo'r rhain"),
+    "snapshot": N_("Sample data: not official statistics"),
     # A designation (official statistics, in development or accredited) is the producer's decision,
     # not the platform's: live releases state only where their figures come from.
-    "live": ("Compiled from publishers' open data; not designated as official statistics",
-             "Wedi'i lunio o ddata agored cyhoeddwyr; heb ei ddynodi'n ystadegau swyddogol"),
+    "live": N_("Compiled from publishers' open data; not designated as official statistics"),
 }
 REQUIRED_METADATA = ("title_en", "title_cy", "description_en", "description_cy", "status_label_en",
                      "status_label_cy", "sources", "code_version", "gates", "mart")
@@ -127,8 +128,9 @@ def next_release_id(root: Path, mart: str, content_hash: str) -> str:
 
 
 def csv_export(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> str:
-    """Write a mart as its release CSV (rows in a fixed order); the file's sha256."""
-    con.execute(f"COPY ({_safe_select(con, table)} ORDER BY ALL) TO '{path}' "
+    """Write a mart as its release CSV (rows in a fixed order, with label columns); its sha256."""
+    view = labelled_view(con, table)
+    con.execute(f"COPY ({_safe_select(con, view)} ORDER BY ALL) TO '{path}' "
                 "(HEADER, DELIMITER ',', QUOTE '\"')")
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -176,7 +178,8 @@ def write_release(con: duckdb.DuckDBPyConnection, *, root: Path, mart: str, tabl
     staging.mkdir(exist_ok=True)
     parquet, csv = staging / f"{mart}.parquet", staging / f"{mart}.csv"
     content_hash = csv_export(con, table, csv)
-    con.execute(f"COPY (SELECT * FROM {table} ORDER BY ALL) TO '{parquet}' (FORMAT parquet)")
+    con.execute(f"COPY (SELECT * FROM {labelled_view(con, table)} ORDER BY ALL) TO '{parquet}' "
+                "(FORMAT parquet)")
     release_id = metadata.get("release_id") or next_release_id(root, mart, content_hash)
     (staging / "report.html").write_text(report_html.replace("{{RELEASE_ID}}", release_id),
                                          encoding="utf-8")

@@ -19,27 +19,29 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from sources.gates.model import OUTCOMES
+from sources.i18n import N_, both, gettext
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "report.html.j2"
 
-OUTCOME_LABELS = {"passed": ("passed", "wedi pasio"), "warned": ("warned", "rhybudd"),
-                  "failed": ("failed", "wedi methu"), "error": ("error", "gwall"),
-                  "not_applicable": ("not applicable", "amherthnasol")}
+# Words shown for enumerated values: English msgids, Welsh from the catalogue (`sources/i18n.py`).
+OUTCOME_LABELS = {"passed": N_("passed"), "warned": N_("warned"), "failed": N_("failed"),
+                  "error": N_("error"), "not_applicable": N_("not applicable")}
 # A symbol per outcome, so an outcome is never told apart by colour alone.
 OUTCOME_SYMBOLS = {"passed": "✓", "warned": "!", "failed": "✗", "error": "⚠", "not_applicable": "–"}
 # Fills of chart bars: each at least 3:1 against white.
 OUTCOME_FILLS = {"passed": "#2e7d32", "warned": "#b26a00", "failed": "#c62828", "error": "#6a1b9a",
                  "not_applicable": "#78838f"}
-SEVERITY_LABELS = {"blocking": ("blocking", "yn rhwystro"), "warn": ("warn", "rhybuddio")}
-MODE_LABELS = {"snapshot": ("snapshot", "ciplun"), "live": ("live", "byw")}
-STATUS_LABELS = {"published": ("published", "cyhoeddwyd"), "blocked": ("blocked", "wedi'i rwystro")}
+SEVERITY_LABELS = {"blocking": N_("blocking"), "warn": N_("warn")}
+MODE_LABELS = {"snapshot": N_("snapshot"), "live": N_("live")}
+STATUS_LABELS = {"published": N_("published"), "blocked": N_("blocked")}
 # Column headings for the revision and failing-example tables; other keys are shown as they are.
-COLUMN_LABELS = {"previous_value": ("previous value", "gwerth blaenorol"), "value": ("value", "gwerth"),
-                 "flag": ("flag", "baner"), "area_code": ("area code", "cod ardal"),
-                 "period": ("period", "cyfnod"), "measure": ("measure", "mesur")}
+COLUMN_LABELS = {"previous_value": N_("previous value"), "value": N_("value"), "flag": N_("flag"),
+                 "area_code": N_("area code"), "period": N_("period"), "measure": N_("measure")}
+CHANGED_LABELS = {True: N_("yes"), False: N_("no"), None: N_("unknown")}
 
 # What the report shows for a field the caller left out.
 RELEASE_DEFAULTS: dict[str, Any] = {
@@ -73,9 +75,30 @@ def _environment() -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
     env.filters.update(num=format_number, when=format_time)
-    env.globals.update(outcomes=OUTCOMES, outcome_labels=OUTCOME_LABELS,
-                       outcome_symbols=OUTCOME_SYMBOLS, outcome_fills=OUTCOME_FILLS)
+    env.globals.update(outcomes=OUTCOMES, outcome_symbols=OUTCOME_SYMBOLS,
+                       outcome_fills=OUTCOME_FILLS, both=both, t=_in, tr=_bilingual,
+                       outcome_labels=_pairs(OUTCOME_LABELS))
     return env
+
+
+def _pairs(labels: dict[Any, str]) -> dict[Any, tuple[str, str]]:
+    return {key: both(msgid) for key, msgid in labels.items()}
+
+
+def _label(labels: dict[str, str], value: str) -> tuple[str, str]:
+    """(English, Welsh) of an enumerated value; an unknown value is shown as it is."""
+    return both(labels[value]) if value in labels else (value, value)
+
+
+def _in(msgid: str, lang: str, **values: Any) -> str:
+    """A catalogue string in one language, formatted: `t("...", "cy", count=3)` in the template."""
+    return gettext(msgid, lang).format(**values)
+
+
+def _bilingual(msgid: str, **values: Any) -> Markup:
+    """English, then Welsh marked `lang="cy"`: `tr("...")` in the template."""
+    en, cy = both(msgid, **values)
+    return Markup('{}<span class="sep" aria-hidden="true"> / </span><span lang="cy">{}</span>').format(en, cy)
 
 
 # ---- formatting -----------------------------------------------------------------------------
@@ -142,8 +165,8 @@ def data_table(rows: Iterable[Any]) -> dict[str, Any]:
     columns: list[str] = []
     for row in mappings:
         columns += [str(k) for k in row if str(k) not in columns]
-    headings = [{"key": c, "en": COLUMN_LABELS.get(c, (None, None))[0],
-                 "cy": COLUMN_LABELS.get(c, (None, None))[1]} for c in columns]
+    labels = {c: both(COLUMN_LABELS[c]) if c in COLUMN_LABELS else (None, None) for c in columns}
+    headings = [{"key": c, "en": labels[c][0], "cy": labels[c][1]} for c in columns]
     cells = [[_cell(row.get(c)) for c in columns] for row in mappings]
     return {"columns": headings, "rows": cells}
 
@@ -182,8 +205,7 @@ def _release(release: dict[str, Any]) -> dict[str, Any]:
     mode = release.get("mode") or ""
     status = release.get("status") or "published"
     return {**release, "blocked": status == "blocked",
-            "mode_labels": MODE_LABELS.get(mode, (mode, mode)),
-            "status_labels": STATUS_LABELS.get(status, (status, status))}
+            "mode_labels": _label(MODE_LABELS, mode), "status_labels": _label(STATUS_LABELS, status)}
 
 
 def _summary(summary: dict[str, Any], principles: dict[str, Any]) -> dict[str, Any]:
@@ -198,7 +220,7 @@ def _summary(summary: dict[str, Any], principles: dict[str, Any]) -> dict[str, A
 
 
 def _sources(sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    changed = {True: ("yes", "ydy"), False: ("no", "nac ydy"), None: ("unknown", "anhysbys")}
+    changed = _pairs(CHANGED_LABELS)
     return [{**s, "hashes": [{"short": h[:HASH_SHOWN], "full": h} for h in s.get("archive_sha256") or []],
              "changed": changed[s.get("changed_since_previous")],
              "submissions": [{**sub, "short": str(sub.get("sha256") or "")[:HASH_SHOWN]}
@@ -238,7 +260,7 @@ def _checks(report: dict[str, Any], anchors: _Anchors) -> list[dict[str, Any]]:
             **check, "key": key, "anchor": anchors.new(f"check-{key}"),
             "examples_anchor": anchors.new(f"examples-{key}") if show else None,
             "examples_table": data_table(examples) if show else None,
-            "severity_labels": SEVERITY_LABELS.get(check["severity"], (check["severity"],) * 2),
+            "severity_labels": _label(SEVERITY_LABELS, check["severity"]),
             "observed_text": compact_json(check.get("observed") or {}),
             "history": _history(history.get(key) or []),
         })

@@ -19,7 +19,9 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-SAMPLE_NOTICE = ("SAMPLE DATA: the bundled snapshot holds invented figures in the publishers' "
+from sources.i18n import N_
+
+SAMPLE_NOTICE = N_("SAMPLE DATA: the bundled snapshot holds invented figures in the publishers' "
                  "wire formats; they are not official statistics.")
 INDEX = "index.json"
 

@@ -12,7 +12,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, AssetKey
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    TableColumn,
+    TableSchema,
+)
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -29,10 +36,15 @@ from sources.faults import crash_point
 from sources.gates.audit import append_checks
 from sources.gates.dbt_results import attached_node, check_names, gate_of_test, gate_results_from_dbt
 from sources.gates.registry import dbt_vars
+from sources.i18n import _
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 MANIFEST = DBT_DIR / "target" / "manifest.json"
 dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
+
+
+def _bilingual(english: str | None, welsh: str | None) -> str | None:
+    return f"{english}\n\nCymraeg: {welsh}" if welsh else english
 
 
 class Translator(DagsterDbtTranslator):
@@ -45,6 +57,26 @@ class Translator(DagsterDbtTranslator):
             return AssetKey(["seeds", dbt_resource_props["name"]])
         layer = dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else "models"
         return AssetKey([layer, dbt_resource_props["name"]])
+
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        """The dbt description, then its Welsh (`meta.description_cy`) where the model has one."""
+        english = super().get_description(dbt_resource_props)
+        welsh = (dbt_resource_props.get("meta") or {}).get("description_cy")
+        return f"{english}\n\nCymraeg: {welsh}" if welsh else english
+
+    def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
+        """dagster-dbt's metadata, each column's description followed by its Welsh."""
+        metadata = dict(super().get_metadata(dbt_resource_props))
+        schema = metadata.get("dagster/column_schema")
+        columns = dbt_resource_props.get("columns") or {}
+        if isinstance(schema, TableSchema):
+            welsh = {name: (c.get("meta") or {}).get("description_cy") for name, c in columns.items()}
+            metadata["dagster/column_schema"] = TableSchema(columns=[
+                TableColumn(name=column.name, type=column.type, constraints=column.constraints,
+                            tags=column.tags,
+                            description=_bilingual(column.description, welsh.get(column.name)))
+                for column in schema.columns])
+        return metadata
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         key = self.get_asset_key(dbt_resource_props)
@@ -135,8 +167,8 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, datacymru: D
         result = by_check.get((event.asset_key.to_user_string(), event.check_name))
         yield check_result(result, event.asset_key) if result else event
     failed = [r for r in results if not r.passed]
-    progress(context, f"dbt build: {len(run_results.get('results', []))} nodes, "
-                      f"{len(results)} tests ({len(failed)} not passed)")
+    progress(context, _("dbt build: {nodes} nodes, {tests} tests ({failed} not passed)").format(
+        nodes=len(run_results.get("results", [])), tests=len(results), failed=len(failed)))
     errors = [r for r in run_results.get("results", [])
               if r["status"] == "error" and not r["unique_id"].startswith(("test.", "unit_test."))]
     if errors:

@@ -1,7 +1,8 @@
 """The Great Expectations gates as asset checks on each mart, and the gated publish assets.
 
 The marts' dbt tests are checks too (`orchestration/assets/dbt.py`); a release relies on the
-newest execution of every check on its mart, and adds two release checks of its own.
+newest execution of every check on its mart, and adds release checks of its own (metadata,
+revisions, bilingual parity).
 """
 
 from dagster import (
@@ -19,7 +20,7 @@ from dagster import (
 )
 
 from orchestration.assets.checks import check_result, gate_description, gate_metadata
-from orchestration.assets.dbt import dbt_checks_on, upstream_datasets
+from orchestration.assets.dbt import dbt_checks_on, load_manifest, upstream_datasets
 from orchestration.assets.sources import WRITER_POOL, progress
 from orchestration.provenance import code_version, data_versions
 from orchestration.resources import DataCymru
@@ -27,11 +28,13 @@ from sources.faults import crash_point
 from sources.gates.audit import append_checks
 from sources.gates.marts import gx_checks, mart_names, mart_profiles, run_mart_gates
 from sources.gates.registry import gate
+from sources.i18n import _
 from sources.publish import publish_mart
 from sources.trace_render import release_hint
 
 MARTS = mart_names()
-RELEASE_CHECKS = ("release_metadata_complete", "revisions_flagged")
+RELEASE_CHECKS = ("release_metadata_complete", "revisions_flagged", "release_bilingual",
+                  "welsh_reviewed")
 
 
 def mart_key(mart: str) -> AssetKey:
@@ -117,7 +120,8 @@ def build_publish_asset(mart: str):
         with datacymru.connect() as con:
             outcome = publish_mart(con, settings, mart, run_id=context.run_id,
                                    code_version=code_version(), data_versions=data_versions(con),
-                                   checks=mart_checks(mart), datasets=upstream_datasets(mart))
+                                   checks=mart_checks(mart), datasets=upstream_datasets(mart),
+                                   manifest=load_manifest())
         for note in outcome.recovered:
             context.log.warning(note)
         for result in outcome.release_gates:
@@ -127,8 +131,9 @@ def build_publish_asset(mart: str):
                 "blocking_checks": outcome.blockers,
                 "report": MetadataValue.path(str(outcome.report))})
         release = outcome.release
-        progress(context, f"released {mart} {release.release_id}: {release.rows:,} rows, "
-                          f"{len(release.revisions)} revision(s)")
+        progress(context, _("released {mart} {release_id}: {rows} rows, {revisions} revision(s)").format(
+            mart=mart, release_id=release.release_id, rows=f"{release.rows:,}",
+            revisions=len(release.revisions)))
         gates = release.metadata["gates"]
         site, trace = release.path / "site" / "index.html", release_hint(release.path, mart,
                                                                           release.release_id)

@@ -17,6 +17,7 @@ from dagster import (
 
 from orchestration.assets.sources import WRITER_POOL, progress
 from orchestration.resources import DataCymru
+from sources.i18n import _
 from sources.returns import (
     RAW_TABLE,
     SAMPLE_NOTICE,
@@ -25,6 +26,7 @@ from sources.returns import (
     returns_version,
     scan_intake,
 )
+from sources.returns.commands import SUBMISSION_STATUS
 
 RETURNS_KEY = AssetKey(["raw", "council__returns"])
 
@@ -42,7 +44,7 @@ def council_returns(context: AssetExecutionContext, datacymru: DataCymru) -> Mat
     # validated with the warehouse closed; the write connection is held only to record it.
     done = []
     if settings.mode == "snapshot":
-        progress(context, f"council returns: {SAMPLE_NOTICE}")
+        progress(context, _("council returns: {notice}").format(notice=_(SAMPLE_NOTICE)))
         done += load_sample_returns(settings, datacymru.connect)
     done += scan_intake(settings, datacymru.connect)
     with datacymru.connect() as con:
@@ -53,8 +55,10 @@ def council_returns(context: AssetExecutionContext, datacymru: DataCymru) -> Mat
         statuses[sub.status] = statuses.get(sub.status, 0) + 1
         context.log.info(f"{sub.file_name}: {sub.status} ({len(sub.errors)} error(s)); "
                          f"feedback in {sub.feedback_dir}")
-    progress(context, f"loaded   {RAW_TABLE}: {rows:,} rows; new submissions: "
-                      + (", ".join(f"{n} {s}" for s, n in sorted(statuses.items())) or "none"))
+    progress(context, _("loaded   {table}: {rows} rows; new submissions: {submissions}").format(
+        table=RAW_TABLE, rows=f"{rows:,}",
+        submissions=", ".join(f"{n} {_(SUBMISSION_STATUS.get(s, s))}" for s, n in sorted(statuses.items()))
+        or _("none")))
     return MaterializeResult(data_version=DataVersion(version),
                              metadata={"dagster/row_count": rows, "table": RAW_TABLE,
                                        "new_submissions": len(done), **statuses})

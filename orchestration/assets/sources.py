@@ -15,6 +15,7 @@ from orchestration.resources import DataCymru
 from sources.archive import Archive
 from sources.catalogue import Dataset
 from sources.fetch import fetch_dataset
+from sources.i18n import _
 from sources.load import load_dataset
 from sources.snapshot import SAMPLE_NOTICE
 
@@ -60,8 +61,9 @@ def build_archive_asset(dataset: Dataset) -> AssetsDefinition:
     def _fetch(context: AssetExecutionContext, datacymru: DataCymru) -> MaterializeResult:
         settings = datacymru.settings()
         fetch = fetch_dataset(dataset, settings, log=context.log.debug)
-        progress(context, f"fetched  {dataset.key}: {len(fetch.parts)} responses, "
-                          f"{sum(p.bytes for p in fetch.parts):,} bytes ({settings.mode})")
+        progress(context, _("fetched  {dataset}: {responses} responses, {bytes} bytes ({mode})").format(
+            dataset=dataset.key, responses=len(fetch.parts),
+            bytes=f"{sum(p.bytes for p in fetch.parts):,}", mode=settings.mode))
         first = fetch.data_parts[0]
         return MaterializeResult(
             asset_key=archive_key(dataset),
@@ -107,8 +109,9 @@ def build_raw_asset(dataset: Dataset) -> AssetsDefinition:
                                   min_row_ratio=settings.raw_min_row_ratio)
         for warning in result.warnings:
             context.log.warning(warning)
-        progress(context, f"loaded   {dataset.raw_table}: {result.rows:,} rows"
-                          + (" (input unchanged, load skipped)" if result.skipped else ""))
+        loaded = (_("loaded   {table}: {rows} rows (input unchanged, load skipped)") if result.skipped
+                  else _("loaded   {table}: {rows} rows"))
+        progress(context, loaded.format(table=dataset.raw_table, rows=f"{result.rows:,}"))
         first = fetch.data_parts[0]
         return MaterializeResult(
             asset_key=raw_key(dataset),

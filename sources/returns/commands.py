@@ -16,10 +16,14 @@ from pathlib import Path
 
 import duckdb
 
+from sources.i18n import N_, _
 from sources.returns.folder import SubmitError, process_intake_file, submit
 from sources.returns.store import list_submissions
 from sources.settings import Settings
 
+# The words for a submission's status (the codes stay in JSON and in the table).
+SUBMISSION_STATUS = {"accepted": N_("accepted"), "quarantined": N_("quarantined"),
+                     "duplicate": N_("duplicate")}
 COLUMNS = ("submission_id", "council_code", "collection", "file_name", "status", "errors", "warnings",
            "received_at")
 
@@ -30,20 +34,23 @@ def cmd_submit(args: argparse.Namespace) -> int:
     try:
         target = submit(Path(args.file), args.council, settings)
     except SubmitError as exc:
-        print(f"not submitted: {exc}", file=sys.stderr)
+        print(_("not submitted: {error}").format(error=exc), file=sys.stderr)
         return 2
-    print(f"submitted {args.file} for {args.council}: {target}")
+    print(_("submitted {file} for {council}: {target}").format(file=args.file, council=args.council,
+                                                                target=target))
     if not args.process:
-        print("it will be processed by the intake sensor; `datacymru submissions` shows the outcome")
+        print(_("it will be processed by the intake sensor; `datacymru submissions` shows the "
+                "outcome"))
         return 0
     settings.home.mkdir(parents=True, exist_ok=True)
     done = args.process_now(settings, target)
     if done is None:
-        print(f"{target.name} was not processed; `datacymru submissions` shows what happened",
-              file=sys.stderr)
+        print(_("{file} was not processed; `datacymru submissions` shows what happened").format(
+            file=target.name), file=sys.stderr)
         return 1
-    print(f"{done['file_name']}: {done['status']} ({done['errors']} error(s), {done['warnings']} "
-          f"warning(s)); report in {done['feedback_path']}")
+    print(_("{file}: {status} ({errors} error(s), {warnings} warning(s)); report in {report}").format(
+        file=done["file_name"], status=_(SUBMISSION_STATUS.get(done["status"], done["status"])),
+        errors=done["errors"], warnings=done["warnings"], report=done["feedback_path"]))
     return 1 if done["status"] == "quarantined" else 0
 
 
@@ -77,7 +84,7 @@ def cmd_submissions(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
-        print(_table(rows) if rows else "no submissions yet")
+        print(_table(rows) if rows else _("no submissions yet"))
     return 0
 
 
@@ -88,12 +95,14 @@ def add_commands(subparsers: argparse._SubParsersAction,
     `process_now(settings, file)` processes a submitted file for `--process` and returns its
     submission row; the platform's CLI passes one that runs the returns asset through Dagster.
     """
-    parser = subparsers.add_parser("submit", help="copy a council return into the intake folder")
-    parser.add_argument("file", help="the return, .csv or .xlsx")
-    parser.add_argument("--council", required=True, metavar="GSS_CODE", help="submitting council, W06…")
-    parser.add_argument("--process", action="store_true", help="process the intake now, not via the sensor")
+    parser = subparsers.add_parser("submit", help=_("copy a council return into the intake folder"))
+    parser.add_argument("file", help=_("the return, .csv or .xlsx"))
+    parser.add_argument("--council", required=True, metavar="GSS_CODE",
+                        help=_("submitting council, W06…"))
+    parser.add_argument("--process", action="store_true",
+                        help=_("process the intake now, not via the sensor"))
     parser.set_defaults(func=cmd_submit, process_now=process_now)
-    parser = subparsers.add_parser("submissions", help="list council returns and their status")
-    parser.add_argument("--council", metavar="GSS_CODE", help="only this council")
+    parser = subparsers.add_parser("submissions", help=_("list council returns and their status"))
+    parser.add_argument("--council", metavar="GSS_CODE", help=_("only this council"))
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.set_defaults(func=cmd_submissions)

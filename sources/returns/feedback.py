@@ -10,6 +10,8 @@ import csv
 import html
 from pathlib import Path
 
+from sources.i18n import N_, both
+from sources.i18n import gettext as _
 from sources.returns.problems import Problem
 from sources.returns.reference import COUNCILS
 from sources.returns.submission import Submission
@@ -46,26 +48,27 @@ def _e(value: object) -> str:
 
 def _status(s: Submission) -> tuple[str, str]:
     if s.status == "accepted":
-        en, cy = (f"Accepted: {s.rows_loaded} rows were loaded.",
-                  f"Derbyniwyd: llwythwyd {s.rows_loaded} rhes.")
+        en, cy = both(N_("Accepted: {rows} rows were loaded."), rows=s.rows_loaded)
         if s.supersedes:
-            en += f" This return replaces submission {s.supersedes}."
-            cy += f" Mae'r ffurflen hon yn disodli cyflwyniad {s.supersedes}."
+            more = both(N_("This return replaces submission {submission}."), submission=s.supersedes)
+            en, cy = f"{en} {more[0]}", f"{cy} {more[1]}"
         return en, cy
     if s.status == "duplicate":
-        return (f"Ignored: this file is identical to submission {s.duplicate_of}, already received.",
-                f"Anwybyddwyd: mae'r ffeil hon yn union yr un fath â chyflwyniad {s.duplicate_of}, "
-                "a dderbyniwyd eisoes.")
-    n = f"{s.error_count:,}"
-    return (f"Not accepted: {n} problem(s) to fix. Nothing from this file was loaded; correct every "
-            "problem below and send the whole file again.",
-            f"Heb ei derbyn: {n} problem i'w cywiro. Ni lwythwyd dim o'r ffeil hon; cywirwch bob "
-            "problem isod ac anfonwch y ffeil gyfan eto.")
+        return both(N_("Ignored: this file is identical to submission {submission}, already received."),
+                    submission=s.duplicate_of)
+    return both(N_("Not accepted: {count} problem(s) to fix. Nothing from this file was loaded; correct "
+                   "every problem below and send the whole file again."), count=f"{s.error_count:,}")
+
+
+def _pair(msgid: str) -> str:
+    """'English / Cymraeg' of a heading."""
+    return " / ".join(both(msgid))
 
 
 def _problem_table(problems: list[Problem]) -> str:
-    head = ("<tr><th>Row / Rhes</th><th>Column / Colofn</th><th>Cell / Cell</th>"
-            "<th>Value / Gwerth</th><th>Problem</th><th lang=\"cy\">Problem (Cymraeg)</th></tr>")
+    head = "".join(f"<th>{_e(_pair(h))}</th>" for h in (N_("Row"), N_("Column"), N_("Cell"), N_("Value")))
+    head = (f"<tr>{head}<th>{_e(_('Problem', 'en'))}</th>"
+            f"<th lang=\"cy\">{_e(_('Problem (Welsh)', 'cy'))}</th></tr>")
     body = "".join(
         f"<tr><td>{_e(p.row)}</td><td>{_e(p.column)}</td><td>{_e(p.cell)}</td><td>{_e(p.value)}</td>"
         f"<td lang=\"en\">{_e(p.message_en)}</td><td lang=\"cy\">{_e(p.message_cy)}</td></tr>"
@@ -80,9 +83,10 @@ def _revision_table(s: Submission) -> str:
                    f"<td>{_e(r['old_value'] if r['old_marker'] is None else r['old_marker'])}</td>"
                    f"<td>{_e(r['new_value'] if r['new_marker'] is None else r['new_marker'])}</td></tr>"
                    for r in s.revisions)
-    return ("<h2>Changes from your previous return / Newidiadau o'ch ffurflen flaenorol</h2><table>"
-            "<tr><th>Measure / Mesur</th><th>Period / Cyfnod</th><th>Before / Cynt</th>"
-            f"<th>Now / Nawr</th></tr>{rows}</table>")
+    head = "".join(f"<th>{_e(_pair(h))}</th>"
+                   for h in (N_("Measure"), N_("Period"), N_("Before"), N_("Now")))
+    return (f"<h2>{_e(_pair(N_('Changes from your previous return')))}</h2><table>"
+            f"<tr>{head}</tr>{rows}</table>")
 
 
 def render_html(s: Submission) -> str:
@@ -90,24 +94,25 @@ def render_html(s: Submission) -> str:
     en, cy = _status(s)
     names = " / ".join(n for n in COUNCILS.get(s.council_code or "", ()) if n)
     sent = s.original_name if s.original_name != s.file_name else None
-    facts = [("File / Ffeil", s.file_name), ("Name as sent / Enw fel y'i anfonwyd", sent),
-             ("Sheet / Dalen", s.sheet),
-             ("Council / Cyngor", f"{s.council_code or 'unknown / anhysbys'} {names}"),
-             ("Collection / Casgliad", s.collection), ("Submission / Cyflwyniad", s.submission_id),
-             ("Received / Derbyniwyd", s.received_at.isoformat(timespec="seconds")),
+    facts = [(_pair(N_("File")), s.file_name), (_pair(N_("Name as sent")), sent),
+             (_pair(N_("Sheet")), s.sheet),
+             (_pair(N_("Council")), f"{s.council_code or _pair(N_('unknown'))} {names}"),
+             (_pair(N_("Collection")), s.collection), (_pair(N_("Submission")), s.submission_id),
+             (_pair(N_("Received")), s.received_at.isoformat(timespec="seconds")),
              ("SHA-256", s.archive_sha256)]
     dl = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts if v)
     parts = [f"<p class=\"status {_e(s.status)}\">{_e(en)}<br><span lang=\"cy\">{_e(cy)}</span></p>",
              f"<dl>{dl}</dl>"]
     if s.errors:
-        parts.append("<h2>What to fix / Beth i'w gywiro</h2>" + _problem_table(s.errors))
+        parts.append(f"<h2>{_e(_pair(N_('What to fix')))}</h2>" + _problem_table(s.errors))
     if s.warnings:
-        parts.append("<h2>Warnings / Rhybuddion</h2>" + _problem_table(s.warnings))
+        parts.append(f"<h2>{_e(_pair(N_('Warnings')))}</h2>" + _problem_table(s.warnings))
     parts.append(_revision_table(s))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>Return feedback / Adborth ar y ffurflen: {_e(s.file_name)}</title>"
+            f"<title>{_e(_pair(N_('Return feedback')))}: {_e(s.file_name)}</title>"
             f"<style>{_STYLE}</style></head><body>"
-            "<h1>Feedback on your return <span lang=\"cy\">/ Adborth ar eich ffurflen</span></h1>"
+            f"<h1>{_e(_('Feedback on your return', 'en'))} "
+            f"<span lang=\"cy\">/ {_e(_('Feedback on your return', 'cy'))}</span></h1>"
             + "".join(parts) + "</body></html>\n")
 
 

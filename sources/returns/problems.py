@@ -14,209 +14,141 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from sources.i18n import N_, gettext
+
 Severity = Literal["error", "warning"]
 
 WARNINGS = frozenset({"unknown_column", "windows_1252_encoding", "missing_measure", "hidden_sheet"})
 
-MESSAGES: dict[str, tuple[str, str]] = {
-    "unsupported_file_type": (
-        "Files of type '{value}' are not accepted; send the return as .csv or .xlsx.",
-        "Ni dderbynnir ffeiliau o'r math '{value}'; anfonwch y ffurflen fel .csv neu .xlsx."),
-    "macros_not_accepted": (
-        "Workbooks with macros are not accepted; save the return as an Excel Workbook (.xlsx) or CSV.",
-        "Ni dderbynnir llyfrau gwaith â macros; cadwch y ffurflen fel Llyfr Gwaith Excel (.xlsx) neu CSV."),
-    "file_too_large": (
-        "The file is {value} bytes; the limit is {limit} bytes.",
-        "Mae'r ffeil yn {value} beit; y terfyn yw {limit} beit."),
-    "xlsx_decompression_limit": (
-        "The workbook would expand to {value} bytes when opened; the limit is {limit} bytes.",
-        "Byddai'r llyfr gwaith yn ehangu i {value} beit o'i agor; y terfyn yw {limit} beit."),
-    "xlsx_decompression_limit.ratio": (
-        "Part '{value}' of the workbook is compressed {ratio}:1, above the limit of {limit}:1; "
-        "save the workbook again from Excel.",
-        "Mae rhan '{value}' o'r llyfr gwaith wedi'i chywasgu {ratio}:1, uwchlaw'r terfyn o {limit}:1; "
-        "cadwch y llyfr gwaith eto o Excel."),
-    "xlsx_decompression_limit.members": (
-        "The workbook has {value} parts; the limit is {limit}.",
-        "Mae gan y llyfr gwaith {value} rhan; y terfyn yw {limit}."),
-    "unreadable_file.csv_quotes": (
+# The English of each message is its msgid; the Welsh is in the catalogue (`sources/i18n.py`).
+MESSAGES: dict[str, str] = {
+    "unsupported_file_type": N_(
+        "Files of type '{value}' are not accepted; send the return as .csv or .xlsx."),
+    "macros_not_accepted": N_(
+        "Workbooks with macros are not accepted; save the return as an Excel Workbook (.xlsx) or CSV."),
+    "file_too_large": N_(
+        "The file is {value} bytes; the limit is {limit} bytes."),
+    "xlsx_decompression_limit": N_(
+        "The workbook would expand to {value} bytes when opened; the limit is {limit} bytes."),
+    "xlsx_decompression_limit.ratio": N_(
+        "Part '{value}' of the workbook is compressed {ratio}:1, above the limit of {limit}:1; save "
+        "the workbook again from Excel."),
+    "xlsx_decompression_limit.members": N_(
+        "The workbook has {value} parts; the limit is {limit}."),
+    "unreadable_file.csv_quotes": N_(
         "{file} could not be read as CSV: the quotes in row {row} do not pair up; check for a quote "
-        "left open.",
-        "Nid oedd modd darllen {file} fel CSV: nid yw'r dyfynodau yn rhes {row} yn paru; gwiriwch am "
-        "ddyfynnod sydd heb ei gau."),
-    "unreadable_file.csv_long_cell": (
-        "{file} could not be read as CSV: a cell in row {row} is longer than {limit} characters.",
-        "Nid oedd modd darllen {file} fel CSV: mae cell yn rhes {row} yn hwy na {limit} nod."),
-    "unreadable_file.not_xlsx": (
+        "left open."),
+    "unreadable_file.csv_long_cell": N_(
+        "{file} could not be read as CSV: a cell in row {row} is longer than {limit} characters."),
+    "unreadable_file.not_xlsx": N_(
         "{file} could not be read as an Excel workbook: it is not a valid .xlsx file. Save it again "
-        "from Excel as an Excel Workbook (.xlsx).",
-        "Nid oedd modd darllen {file} fel llyfr gwaith Excel: nid yw'n ffeil .xlsx ddilys. Cadwch hi "
-        "eto o Excel fel Llyfr Gwaith Excel (.xlsx)."),
-    "unreadable_file.xlsx": (
-        "{file} could not be read as an Excel workbook. Save it again from Excel as an Excel "
-        "Workbook (.xlsx).",
-        "Nid oedd modd darllen {file} fel llyfr gwaith Excel. Cadwch hi eto o Excel fel Llyfr Gwaith "
-        "Excel (.xlsx)."),
-    "unreadable_file.doctype": (
+        "from Excel as an Excel Workbook (.xlsx)."),
+    "unreadable_file.xlsx": N_(
+        "{file} could not be read as an Excel workbook. Save it again from Excel as an Excel Workbook"
+        " (.xlsx)."),
+    "unreadable_file.doctype": N_(
         "{file} could not be read as an Excel workbook: part {value} declares a DOCTYPE or XML "
-        "entities, which Excel never writes.",
-        "Nid oedd modd darllen {file} fel llyfr gwaith Excel: mae rhan {value} yn datgan DOCTYPE neu "
-        "endidau XML, nad yw Excel byth yn eu hysgrifennu."),
-    "unreadable_file.bad_xml": (
+        "entities, which Excel never writes."),
+    "unreadable_file.bad_xml": N_(
         "{file} could not be read as an Excel workbook: part {value} is not well-formed XML. Save it "
-        "again from Excel.",
-        "Nid oedd modd darllen {file} fel llyfr gwaith Excel: nid yw rhan {value} yn XML dilys. Cadwch "
-        "hi eto o Excel."),
-    "unreadable_encoding": (
-        "The file's text encoding could not be read; save it as 'CSV UTF-8 (comma delimited)'.",
-        "Nid oedd modd darllen amgodiad testun y ffeil; cadwch hi fel 'CSV UTF-8 (comma delimited)'."),
-    "windows_1252_encoding": (
+        "again from Excel."),
+    "unreadable_encoding": N_(
+        "The file's text encoding could not be read; save it as 'CSV UTF-8 (comma delimited)'."),
+    "windows_1252_encoding": N_(
         "The file is not UTF-8 and was read as Windows-1252, which cannot hold Welsh letters such as "
-        "ŵ and ŷ; save it as 'CSV UTF-8 (comma delimited)' next time.",
-        "Nid yw'r ffeil yn UTF-8 ac fe'i darllenwyd fel Windows-1252, na all ddal llythrennau Cymraeg "
-        "fel ŵ ac ŷ; cadwch hi fel 'CSV UTF-8 (comma delimited)' y tro nesaf."),
-    "sheet_not_found": (
-        "The workbook has no sheet named '{value}'; its sheets are {allowed}.",
-        "Nid oes dalen o'r enw '{value}' yn y llyfr gwaith; ei dalennau yw {allowed}."),
-    "sheet_not_found.hidden": (
+        "ŵ and ŷ; save it as 'CSV UTF-8 (comma delimited)' next time."),
+    "sheet_not_found": N_(
+        "The workbook has no sheet named '{value}'; its sheets are {allowed}."),
+    "sheet_not_found.hidden": N_(
         "Sheet '{value}' is hidden, and a hidden sheet is never read as the return; unhide it, or "
-        "send the return on a visible sheet.",
-        "Mae'r ddalen '{value}' wedi'i chuddio, ac ni ddarllenir dalen gudd fel y ffurflen byth; "
-        "dangoswch hi, neu anfonwch y ffurflen ar ddalen weladwy."),
-    "sheet_not_found.no_visible": (
+        "send the return on a visible sheet."),
+    "sheet_not_found.no_visible": N_(
         "The workbook has no visible sheet: its sheets {allowed} are all hidden, and a hidden sheet "
-        "is never read as the return.",
-        "Nid oes dalen weladwy yn y llyfr gwaith: mae ei dalennau {allowed} i gyd wedi'u cuddio, ac ni "
-        "ddarllenir dalen gudd fel y ffurflen byth."),
-    "sheet_too_large": (
+        "is never read as the return."),
+    "sheet_too_large": N_(
         "Sheet '{sheet}' in {file} spans {value}, {rows} rows by {columns} columns: more than the "
         "limit of {max_rows} rows by {max_columns} columns. Delete the unused rows and columns, or "
-        "copy the return into a new workbook, and send it again.",
-        "Mae'r ddalen '{sheet}' yn {file} yn rhychwantu {value}, {rows} rhes wrth {columns} colofn: "
-        "mwy na'r terfyn o {max_rows} rhes wrth {max_columns} colofn. Dilëwch y rhesi a'r colofnau "
-        "nas defnyddir, neu copïwch y ffurflen i lyfr gwaith newydd, a'i hanfon eto."),
-    "sheet_too_large.rows": (
+        "copy the return into a new workbook, and send it again."),
+    "sheet_too_large.rows": N_(
         "Sheet '{sheet}' in {file} has more than {max_rows} rows; the limit is {max_rows} rows by "
         "{max_columns} columns. Delete the unused rows, or copy the return into a new workbook, and "
-        "send it again.",
-        "Mae gan y ddalen '{sheet}' yn {file} fwy na {max_rows} rhes; y terfyn yw {max_rows} rhes wrth "
-        "{max_columns} colofn. Dilëwch y rhesi nas defnyddir, neu copïwch y ffurflen i lyfr gwaith "
-        "newydd, a'i hanfon eto."),
-    "hidden_sheet": (
+        "send it again."),
+    "hidden_sheet": N_(
         "Sheet '{value}' is hidden and was not read; the return was read from the visible sheet "
-        "'{used}'. If the hidden sheet holds the figures, unhide it and delete the other.",
-        "Mae'r ddalen '{value}' wedi'i chuddio ac ni chafodd ei darllen; darllenwyd y ffurflen o'r "
-        "ddalen weladwy '{used}'. Os yw'r ddalen gudd yn dal y ffigurau, dangoswch hi a dilëwch y "
-        "llall."),
-    "empty_file": (
-        "The file is empty.",
-        "Mae'r ffeil yn wag."),
-    "empty_file.no_rows": (
-        "The file has a header row but no data rows.",
-        "Mae gan y ffeil res pennawd ond dim rhesi data."),
-    "missing_columns": (
-        "Required column '{column}' is missing from the header row, which must contain {allowed}.",
-        "Mae'r golofn ofynnol '{column}' ar goll o'r rhes pennawd, a rhaid iddi gynnwys {allowed}."),
-    "duplicate_column": (
-        "Column '{column}' appears more than once in the header row.",
-        "Mae'r golofn '{column}' yn ymddangos fwy nag unwaith yn y rhes pennawd."),
-    "missing_measure": (
+        "'{used}'. If the hidden sheet holds the figures, unhide it and delete the other."),
+    "empty_file": N_(
+        "The file is empty."),
+    "empty_file.no_rows": N_(
+        "The file has a header row but no data rows."),
+    "missing_columns": N_(
+        "Required column '{column}' is missing from the header row, which must contain {allowed}."),
+    "duplicate_column": N_(
+        "Column '{column}' appears more than once in the header row."),
+    "missing_measure": N_(
         "The return has no row for {measure} ({title_en}); the performance framework cannot be "
         "published without it. Add the figure, or a marker such as [x] with a note saying why it "
-        "cannot be given.",
-        "Nid oes rhes ar gyfer {measure} ({title_cy}) yn y ffurflen; ni ellir cyhoeddi'r fframwaith "
-        "perfformiad hebddi. Ychwanegwch y ffigur, neu farciwr fel [x] gyda nodyn yn esbonio pam na "
-        "ellir ei roi."),
-    "unknown_column": (
-        "Column '{column}' is not part of the template and was ignored.",
-        "Nid yw'r golofn '{column}' yn rhan o'r templed ac fe'i hanwybyddwyd."),
-    "ragged_row": (
+        "cannot be given."),
+    "unknown_column": N_(
+        "Column '{column}' is not part of the template and was ignored."),
+    "ragged_row": N_(
         "Cell {cell} holds '{value}' but its column has no heading; check for a stray comma or a "
-        "number written with a thousands separator.",
-        "Mae cell {cell} yn dal '{value}' ond nid oes pennawd i'w cholofn; gwiriwch am atalnod crwydr "
-        "neu rif wedi'i ysgrifennu gyda gwahanydd miloedd."),
-    "formula_cell": (
-        "Formulas are not accepted; paste values (the cell holds {value}).",
-        "Ni dderbynnir fformiwlâu; gludwch werthoedd (mae'r gell yn dal {value})."),
-    "unknown_council": (
-        "'{value}' is not the GSS code of a Welsh council (for example W06000015 for Cardiff).",
-        "Nid yw '{value}' yn god GSS un o gynghorau Cymru (er enghraifft W06000015 ar gyfer Caerdydd)."),
-    "unknown_council.missing": (
-        "The council code is missing.",
-        "Mae cod y cyngor ar goll."),
-    "council_mismatch": (
-        "The row is for {value} but the return is from {council}; a council submits only its own figures.",
-        "Mae'r rhes ar gyfer {value} ond daw'r ffurflen gan {council}; dim ond ei ffigurau ei hun y "
-        "mae cyngor yn eu cyflwyno."),
-    "unknown_measure": (
-        "'{value}' is not a measure in this collection; use one of {allowed}.",
-        "Nid yw '{value}' yn fesur yn y casgliad hwn; defnyddiwch un o {allowed}."),
-    "unknown_measure.missing": (
-        "The measure id is missing; use one of {allowed}.",
-        "Mae dynodydd y mesur ar goll; defnyddiwch un o {allowed}."),
-    "malformed_period": (
-        "'{value}' is not a financial year; write it like 2024-25.",
-        "Nid yw '{value}' yn flwyddyn ariannol; ysgrifennwch hi fel 2024-25."),
-    "malformed_period.missing": (
-        "The period is missing; write the financial year like 2024-25.",
-        "Mae'r cyfnod ar goll; ysgrifennwch y flwyddyn ariannol fel 2024-25."),
-    "period_outside_collection": (
-        "Period {value} is outside this return's collection ({collection}); open collections are {allowed}.",
-        "Mae'r cyfnod {value} y tu allan i gasgliad y ffurflen hon ({collection}); y casgliadau agored "
-        "yw {allowed}."),
-    "period_outside_collection.closed": (
-        "Period {value} is not an open collection; open collections are {allowed}.",
-        "Nid yw'r cyfnod {value} yn gasgliad agored; y casgliadau agored yw {allowed}."),
-    "non_numeric_value": (
-        "'{value}' in column {column} is not a number; write digits only (no commas, units or symbols), "
-        "or leave the value empty and give a marker.",
-        "Nid yw '{value}' yng ngholofn {column} yn rhif; ysgrifennwch ddigidau yn unig (dim atalnodau, "
-        "unedau na symbolau), neu gadewch y gwerth yn wag a rhoi marciwr."),
-    "non_numeric_value.not_finite": (
-        "'{value}' in column {column} is not a finite number: it is too large to hold, or not a number "
-        "at all. Write the figure in digits.",
-        "Nid yw '{value}' yng ngholofn {column} yn rhif meidraidd: mae'n rhy fawr i'w gadw, neu nid yw'n "
-        "rhif o gwbl. Ysgrifennwch y ffigur mewn digidau."),
-    "value_and_marker_both_present": (
-        "Both a value ({value}) and a marker ({marker}) are given; give one or the other.",
-        "Rhoddwyd gwerth ({value}) a marciwr ({marker}); rhowch y naill neu'r llall."),
-    "value_and_marker_both_missing": (
-        "Neither a value nor a marker is given; give the value, or a marker such as [x] (not available).",
-        "Ni roddwyd gwerth na marciwr; rhowch y gwerth, neu farciwr fel [x] (ddim ar gael)."),
-    "unknown_marker": (
-        "'{value}' is not an accepted marker; use one of {allowed}.",
-        "Nid yw '{value}' yn farciwr a dderbynnir; defnyddiwch un o {allowed}."),
-    "numerator_denominator_inconsistent": (
-        "The value {value} does not match the numerator and denominator, which give {expected}.",
-        "Nid yw'r gwerth {value} yn cyfateb i'r rhifiadur a'r enwadur, sy'n rhoi {expected}."),
-    "numerator_denominator_inconsistent.one_missing": (
-        "Only one of numerator and denominator is given; give both or neither.",
-        "Dim ond un o'r rhifiadur a'r enwadur a roddwyd; rhowch y ddau neu ddim un."),
-    "numerator_denominator_inconsistent.zero": (
-        "The denominator is zero.",
-        "Mae'r enwadur yn sero."),
-    "numerator_denominator_inconsistent.withheld": (
-        "The value is withheld with marker {marker}, so the numerator and denominator must be empty too.",
-        "Mae'r gwerth wedi'i atal â'r marciwr {marker}, felly rhaid i'r rhifiadur a'r enwadur fod yn "
-        "wag hefyd."),
-    "percentage_out_of_range": (
-        "{value} is not a percentage between 0 and 100.",
-        "Nid yw {value} yn ganran rhwng 0 a 100."),
-    "negative_value": (
-        "{value} in column {column} is negative; this measure cannot be below zero.",
-        "Mae {value} yng ngholofn {column} yn negyddol; ni all y mesur hwn fod yn llai na sero."),
-    "duplicate_row": (
-        "Measure {measure} for {period} is already given in row {first_row}.",
-        "Mae'r mesur {measure} ar gyfer {period} eisoes wedi'i roi yn rhes {first_row}."),
+        "number written with a thousands separator."),
+    "formula_cell": N_(
+        "Formulas are not accepted; paste values (the cell holds {value})."),
+    "unknown_council": N_(
+        "'{value}' is not the GSS code of a Welsh council (for example W06000015 for Cardiff)."),
+    "unknown_council.missing": N_(
+        "The council code is missing."),
+    "council_mismatch": N_(
+        "The row is for {value} but the return is from {council}; a council submits only its own "
+        "figures."),
+    "unknown_measure": N_(
+        "'{value}' is not a measure in this collection; use one of {allowed}."),
+    "unknown_measure.missing": N_(
+        "The measure id is missing; use one of {allowed}."),
+    "malformed_period": N_(
+        "'{value}' is not a financial year; write it like 2024-25."),
+    "malformed_period.missing": N_(
+        "The period is missing; write the financial year like 2024-25."),
+    "period_outside_collection": N_(
+        "Period {value} is outside this return's collection ({collection}); open collections are "
+        "{allowed}."),
+    "period_outside_collection.closed": N_(
+        "Period {value} is not an open collection; open collections are {allowed}."),
+    "non_numeric_value": N_(
+        "'{value}' in column {column} is not a number; write digits only (no commas, units or "
+        "symbols), or leave the value empty and give a marker."),
+    "non_numeric_value.not_finite": N_(
+        "'{value}' in column {column} is not a finite number: it is too large to hold, or not a "
+        "number at all. Write the figure in digits."),
+    "value_and_marker_both_present": N_(
+        "Both a value ({value}) and a marker ({marker}) are given; give one or the other."),
+    "value_and_marker_both_missing": N_(
+        "Neither a value nor a marker is given; give the value, or a marker such as [x] (not "
+        "available)."),
+    "unknown_marker": N_(
+        "'{value}' is not an accepted marker; use one of {allowed}."),
+    "numerator_denominator_inconsistent": N_(
+        "The value {value} does not match the numerator and denominator, which give {expected}."),
+    "numerator_denominator_inconsistent.one_missing": N_(
+        "Only one of numerator and denominator is given; give both or neither."),
+    "numerator_denominator_inconsistent.zero": N_(
+        "The denominator is zero."),
+    "numerator_denominator_inconsistent.withheld": N_(
+        "The value is withheld with marker {marker}, so the numerator and denominator must be empty "
+        "too."),
+    "percentage_out_of_range": N_(
+        "{value} is not a percentage between 0 and 100."),
+    "negative_value": N_(
+        "{value} in column {column} is negative; this measure cannot be below zero."),
+    "duplicate_row": N_(
+        "Measure {measure} for {period} is already given in row {first_row}."),
 }
 
 
 # The line that stands in for the problems of one check beyond the first few listed.
-MORE: tuple[str, str] = (
-    "…and {omitted} more like this ({check}): {total} in all, of which only the first {shown} are "
-    "listed. Correct them all before sending the file again.",
-    "…a {omitted} arall fel hyn ({check}): {total} i gyd, a dim ond y {shown} cyntaf a restrir. "
-    "Cywirwch bob un cyn anfon y ffeil eto.")
+MORE = N_("…and {omitted} more like this ({check}): {total} in all, of which only the first {shown} are"
+          " listed. Correct them all before sending the file again.")
 
 
 @dataclass(frozen=True)
@@ -248,6 +180,14 @@ class Problem:
         return asdict(self)
 
 
+def both_templates(msgid: str) -> tuple[str, str]:
+    """(English, Welsh) of a message, not yet filled in.
+
+    A Welsh template may use `{title_cy}` where the English has `{title_en}`.
+    """
+    return msgid, gettext(msgid, "cy")
+
+
 def check_ids() -> set[str]:
     """Every check id (variants folded into their check)."""
     return {key.split(".")[0] for key in MESSAGES}
@@ -272,7 +212,7 @@ def make(key: str, file: str, *, sheet: str | None = None, row: int | None = Non
     text = None if value is None else str(value)
     values = {"file": file, "sheet": sheet, "row": row, "value": text, "column": column, "cell": cell,
               **fields}
-    en, cy = MESSAGES[key]
+    en, cy = both_templates(MESSAGES[key])
     return Problem(check, "warning" if check in WARNINGS else "error", file, sheet, row, column, cell,
                    text, en.format(**values), cy.format(**values))
 
@@ -283,7 +223,7 @@ def more_like_this(first_omitted: Problem, omitted: int, shown: int) -> Problem:
               "check": first_omitted.check}
     p = first_omitted
     return Problem(p.check, p.severity, p.file, p.sheet, None, None, None, None,
-                   MORE[0].format(**values), MORE[1].format(**values), omitted)
+                   *(t.format(**values) for t in both_templates(MORE)), omitted)
 
 
 class ProblemLog:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from sources.i18n import N_
 from sources.returns import store
 from sources.returns.config import ReturnsConfig
 from sources.returns.intake import Warehouse, process_file, sha256_of, write_connection
@@ -12,7 +13,7 @@ from sources.returns.submission import Submission
 from sources.settings import Settings
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_returns"
-SAMPLE_NOTICE = ("SAMPLE DATA: the bundled council returns hold invented figures; they are not "
+SAMPLE_NOTICE = N_("SAMPLE DATA: the bundled council returns hold invented figures; they are not "
                  "official statistics.")
 _SAMPLE_NAME = re.compile(r"SAMPLE_(W06\d{6})_(\d{4}-\d{2})\.(csv|xlsx)")
 

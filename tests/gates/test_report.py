@@ -200,11 +200,13 @@ def base_report(kind: str, checks: list[dict[str, Any]]) -> dict[str, Any]:
     blocked = kind == "blocked"
     sources = [
         {"dataset": "statswales__pam", "title_en": "Performance measures", "title_cy": "Mesurau perfformiad",
-         "provider": "statswales", "licence": "OGL-UK-3.0", "archive_sha256": [SHA, "cd" * 32],
+         "provider": "statswales", "licence_en": "OGL-UK-3.0", "licence_cy": "TLlA-DU-3.0",
+         "archive_sha256": [SHA, "cd" * 32],
          "retrieved_at": "2025-03-01T09:00:00+00:00", "data_version": "2025-02-27",
          "changed_since_previous": kind != "passing", "submissions": []},
         {"dataset": "council__returns", "title_en": "Council returns", "title_cy": "Ffurflenni cynghorau",
-         "provider": "councils", "licence": "OGL-UK-3.0", "archive_sha256": ["ef" * 32],
+         "provider": "councils", "licence_en": "OGL-UK-3.0", "licence_cy": "TLlA-DU-3.0",
+         "archive_sha256": ["ef" * 32],
          "retrieved_at": None, "data_version": None, "changed_since_previous": None,
          "submissions": [{"council": "Cardiff", "area_code": "W06000015", "sha256": "12" * 32,
                           "received_at": "2025-02-28T16:00:00+00:00"}]},
@@ -488,7 +490,7 @@ def test_every_english_sentence_has_its_welsh_beside_it(rendered):
 def test_html_in_the_data_is_escaped(tmp_path):
     report = warned_release()
     report["release"]["title_en"] += " <i>draft</i>"
-    report["sources"][0]["licence"] = '"><img src=x onerror=alert(2)>'
+    report["sources"][0]["licence_en"] = '"><img src=x onerror=alert(2)>'
     html, root = render(report, tmp_path, "escaped")
     assert XSS not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<img" not in html and "<i>draft</i>" not in html
