@@ -50,16 +50,25 @@ def _deliver(context: SensorEvaluationContext, alerts: list[Alert]) -> tuple[int
     return len(alerts), f"sent {len(alerts)} alert(s) through {channel.name}"
 
 
+# Every code location: runs `datacymru` executes in its own process carry no code location, and
+# would otherwise never be matched to this sensor.
 @run_failure_sensor(name="run_failure_alert_sensor", default_status=sensor_status(),
+                    monitor_all_code_locations=True,
                     minimum_interval_seconds=INTERVAL,
                     description="Sends one alert for every failed run: the job, its error and a "
                                 "link to the run (DATA_CYMRU_UI_URL).")
 def run_failure_alert_sensor(context: RunFailureSensorContext) -> None:
     run = context.dagster_run
-    error = context.failure_event.message or ""
+    steps = [f"step {e.step_key}: {_first_line(e.event_specific_data.error.message)}"
+             for e in context.get_step_failure_events() if e.event_specific_data.error]
+    error = "; ".join(steps) or context.failure_event.message or ""
     alert = alert_messages.run_failed(run.run_id, run.job_name, error, dict(run.tags))
     channel = channel_from_env(log=context.log)
     channel.send(alert)  # raising fails the tick, and Dagster offers the run again next time
+
+
+def _first_line(text: str) -> str:
+    return (text or "").strip().splitlines()[0][:300] if (text or "").strip() else "failed"
 
 
 def _failed_since(context: SensorEvaluationContext, keys: Iterable[AssetCheckKey],

@@ -430,6 +430,10 @@ def build_parser() -> argparse.ArgumentParser:
                                              "are as they were written (exit 1 if not)")
     verify.add_argument("--format", choices=("table", "json"), default="table")
     verify.set_defaults(func=cmd_audit_verify)
+
+    from orchestration.status import add_status_command
+
+    add_status_command(sub)
     return parser
 
 

@@ -31,10 +31,11 @@ def gate_failed(asset: str, checks: list[str], run_id: str, report: Path | None)
     if report is not None:
         where.insert(0, f"the report of the blocked attempt: {report}")
     return Alert(
-        kind="gate_failed", subject=f"Data Cymru: {mart} not released, a blocking check failed",
+        kind="gate_failed", subject=f"Data Cymru: blocking check failed on {mart}",
         what=f"{len(checks)} blocking check(s) on {asset} did not pass in run {run_id}: "
              + ", ".join(sorted(checks)) + ".",
-        why="a failed blocking gate stops publication; the previous release stays current.",
+        why="a failed blocking check stops publication of every mart built on it; their previous "
+            "releases stay current.",
         where=tuple(where), link=run_link(run_id),
         facts={"run_id": run_id, "asset": asset, "report": str(report) if report else ""})
 
