@@ -12,6 +12,8 @@ import os
 
 from dagster import DefaultScheduleStatus, DefaultSensorStatus
 
+from sources.settings import SettingsError
+
 AUTOMATION_ENV = "DATA_CYMRU_AUTOMATION"
 _ON = {"on", "1", "true", "yes"}
 _OFF = {"", "off", "0", "false", "no"}
@@ -21,7 +23,7 @@ def automation_on() -> bool:
     """`DATA_CYMRU_AUTOMATION` as a switch; any other value is a mistake, named."""
     value = os.environ.get(AUTOMATION_ENV, "").strip().lower()
     if value not in _ON | _OFF:
-        raise ValueError(f"{AUTOMATION_ENV}={value!r}: use 'on' (schedules and sensors start "
+        raise SettingsError(f"{AUTOMATION_ENV}={value!r}: use 'on' (schedules and sensors start "
                          "running) or 'off' (the default: they start stopped)")
     return value in _ON
 
