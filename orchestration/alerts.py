@@ -59,7 +59,7 @@ def _deliver(context: SensorEvaluationContext, alerts: list[Alert]) -> tuple[int
                                 "link to the run (DATA_CYMRU_UI_URL).")
 def run_failure_alert_sensor(context: RunFailureSensorContext) -> None:
     run = context.dagster_run
-    steps = [f"step {e.step_key}: {_first_line(e.event_specific_data.error.message)}"
+    steps = [f"step {e.step_key}: {_one_line(e.event_specific_data.error.message)}"
              for e in context.get_step_failure_events() if e.event_specific_data.error]
     error = "; ".join(steps) or context.failure_event.message or ""
     alert = alert_messages.run_failed(run.run_id, run.job_name, error, dict(run.tags))
@@ -67,8 +67,9 @@ def run_failure_alert_sensor(context: RunFailureSensorContext) -> None:
     channel.send(alert)  # raising fails the tick, and Dagster offers the run again next time
 
 
-def _first_line(text: str) -> str:
-    return (text or "").strip().splitlines()[0][:300] if (text or "").strip() else "failed"
+def _one_line(text: str) -> str:
+    """A step's error on one line (Dagster's messages name the failed checks on their next lines)."""
+    return " ".join((text or "").split())[:400] or "failed"
 
 
 def _failed_since(context: SensorEvaluationContext, keys: Iterable[AssetCheckKey],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -41,10 +42,13 @@ class Inbox:
 
 @pytest.fixture
 def smtp():
+    with socket.socket() as probe:  # a free port: the controller checks it by connecting to it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=0)
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
-    yield inbox, controller.port
+    yield inbox, port
     controller.stop()
 
 
