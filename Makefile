@@ -9,7 +9,7 @@ export DATA_CYMRU_HOME ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export UV_LINK_MODE ?= copy
 
-.PHONY: install run test lint ui snapshot dbt-manifest docs bench audit clean i18n
+.PHONY: install run test lint ui ui-live snapshot dbt-manifest docs bench audit clean i18n
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -36,6 +36,9 @@ lint: install
 
 ui: install dbt-manifest  ## the Dagster UI on http://127.0.0.1:3000
 	$(UV) run dagster dev -w workspace.yaml
+
+ui-live: install dbt-manifest  ## the UI with every schedule, the intake sensor and the alert sensors on
+	DATA_CYMRU_AUTOMATION=on $(UV) run dagster dev -w workspace.yaml
 
 snapshot: install  ## re-record the bundled sample snapshot (deterministic)
 	$(UV) run python -m sources.record_snapshot

@@ -156,7 +156,7 @@ def child_fetch_load(base: str, home: Path, memory_limit: str, rate_limit: str |
 
     dataset = parse_entry(KEY, {
         "provider": "nomis", "dataset_id": DATASET_ID, "title_en": "Benchmark: LSOA population",
-        "title_cy": "Meincnod: poblogaeth ACEHI", "cadence": "0 7 * * 2",
+        "title_cy": "Meincnod: poblogaeth ACEHI", "cadence": "0 7 * * 2", "max_age_days": 400,
         "licence": "Open Government Licence v3.0", "marts": [],
         "request": {"geography": "TYPE298", "date": "latestMINUS13-latest", "measures": "20100"},
         "columns": [{"name": c.lower(), "en": c, "type": t} for c, t in COLUMNS.items()]})

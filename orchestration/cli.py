@@ -524,6 +524,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="row N of the release CSV (1 = the first row after the header)")
     trace.add_argument("--format", choices=("text", "json"), default="text")
     trace.set_defaults(func=cmd_trace)
+
+    from orchestration.status import add_status_command
+
+    add_status_command(sub)
     return parser
 
 

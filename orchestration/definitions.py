@@ -7,16 +7,19 @@ from pathlib import Path
 from dagster import AssetSelection, Definitions, define_asset_job
 from dagster_dbt import DbtCliResource
 
+from orchestration.alerts import ALERT_SENSORS
 from orchestration.assets.dbt import dbt_models, dbt_project
 from orchestration.assets.gates import build_gate_assets
 from orchestration.assets.returns import council_returns, council_returns_job
 from orchestration.assets.sources import build_source_assets
+from orchestration.freshness import build_freshness_checks, build_freshness_sensor
 from orchestration.resources import DataCymru
 from orchestration.schedules import build_schedules
 from orchestration.sensors import council_intake_sensor
 from sources.catalogue import catalogue
 
 mart_checks, publishers = build_gate_assets()
+freshness_checks = build_freshness_checks(catalogue())
 # dbt from the running interpreter's environment, so the code location loads from
 # `.venv/bin/dagster` or `.venv/bin/datacymru` with nothing activated; started through a shim
 # that ties it to this process, so a killed refresh never leaves dbt running alone.
@@ -29,10 +32,10 @@ refresh_all = define_asset_job(
 
 defs = Definitions(
     assets=[*build_source_assets(catalogue()), council_returns, dbt_models, *publishers],
-    asset_checks=mart_checks,
+    asset_checks=[*mart_checks, *freshness_checks],
     jobs=[refresh_all, council_returns_job],
     schedules=build_schedules(catalogue()),
-    sensors=[council_intake_sensor],
+    sensors=[council_intake_sensor, build_freshness_sensor(freshness_checks), *ALERT_SENSORS],
     resources={"datacymru": DataCymru(),
                "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_SHIM))},
 )

@@ -1,29 +1,38 @@
-"""One schedule per refresh cadence in the catalogue."""
+"""One schedule per named refresh in the catalogue (`schedule:`), named after what it refreshes."""
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 
 from dagster import AssetSelection, ScheduleDefinition, define_asset_job
 
 from orchestration.assets.sources import archive_key
+from orchestration.automation import schedule_status
 from sources.catalogue import Dataset
+
+TIMEZONE = "Europe/London"
 
 
 def build_schedules(catalogue: dict[str, Dataset]) -> list[ScheduleDefinition]:
-    """Group datasets by cron string; each group refreshes its sources and everything downstream."""
-    by_cadence: dict[str, list[Dataset]] = defaultdict(list)
+    """Each schedule refreshes its datasets' sources and everything downstream.
+
+    The catalogue guarantees that datasets sharing a schedule share its cadence.
+    """
+    by_name: dict[str, list[Dataset]] = defaultdict(list)
     for dataset in catalogue.values():
-        by_cadence[dataset.cadence].append(dataset)
+        by_name[dataset.schedule].append(dataset)
     schedules = []
-    for cron, datasets in sorted(by_cadence.items()):
-        slug = re.sub(r"[^a-z0-9]+", "_", cron.replace("*", "x")).strip("_")
+    for name, datasets in sorted(by_name.items()):
+        cron = datasets[0].cadence
+        listed = ", ".join(d.key for d in datasets)
         job = define_asset_job(
-            f"refresh_{slug}",
+            name.removesuffix("_refresh") + "_job",
             selection=AssetSelection.assets(*[archive_key(d) for d in datasets]).downstream(),
-            description="Refresh " + ", ".join(d.key for d in datasets) + " and what depends on them.")
+            description=f"Refresh {listed} and what depends on them.")
         schedules.append(ScheduleDefinition(
-            name=f"refresh_{slug}_schedule", job=job, cron_schedule=cron,
-            execution_timezone="Europe/London"))
+            name=name, job=job, cron_schedule=cron, execution_timezone=TIMEZONE,
+            default_status=schedule_status(),
+            description=f"Refreshes {listed} (cron `{cron}`, {TIMEZONE}), then rebuilds, checks "
+                        "and releases the marts that use them. Started with DATA_CYMRU_AUTOMATION=on "
+                        "(`make ui-live`) or switched on in the UI."))
     return schedules

@@ -3,11 +3,12 @@
 from dagster import RunRequest, SensorEvaluationContext, SkipReason, sensor
 
 from orchestration.assets.returns import council_returns_job
+from orchestration.automation import sensor_status
 from sources.returns import next_intake_batch
 from sources.settings import Settings
 
 
-@sensor(job=council_returns_job, minimum_interval_seconds=60,
+@sensor(job=council_returns_job, minimum_interval_seconds=60, default_status=sensor_status(),
         description="Watches <home>/intake/ and materialises raw/council__returns when returns "
                     "arrive; the marts that use them are then stale until the next refresh.")
 def council_intake_sensor(context: SensorEvaluationContext):

@@ -22,6 +22,7 @@ STATSWALES_FORMATS = ("json", "csv")
 _ID = re.compile(r"^(statswales|nomis|ons)__[a-z0-9_]+$")
 _TYPES = {"VARCHAR", "DOUBLE", "BIGINT", "INTEGER", "DATE"}
 _CRON = re.compile(r"^(\S+\s+){4}\S+$")
+_SCHEDULE = re.compile(r"^[a-z][a-z0-9_]*_refresh$")
 
 
 class CatalogueError(ValueError):
@@ -87,6 +88,10 @@ class Dataset:
     columns: tuple[Column, ...] = field(default_factory=tuple)
     dimensions: tuple[Dimension, ...] = field(default_factory=tuple)
     evidence: str = ""
+    # The named schedule that refreshes this dataset (datasets sharing one share its cadence).
+    schedule: str = ""
+    # How old the last successful fetch and load may become before the dataset counts as stale.
+    max_age_days: int = 0
 
     @property
     def name(self) -> str:
@@ -175,6 +180,15 @@ def parse_entry(key: str, entry: dict[str, Any]) -> Dataset:
     cadence = _require(entry, key, "cadence", str)
     if not _CRON.match(cadence.strip()):
         raise CatalogueError(f"catalogue entry {key!r}: cadence {cadence!r} is not a cron string")
+    schedule = entry.get("schedule", f"{key}_refresh")
+    if not isinstance(schedule, str) or not _SCHEDULE.match(schedule):
+        raise CatalogueError(f"catalogue entry {key!r}: schedule {schedule!r} must be a lower_snake_case "
+                             "name ending in '_refresh' that says what it refreshes, e.g. "
+                             "'statswales_annual_refresh'")
+    max_age = _require(entry, key, "max_age_days", int)
+    if isinstance(max_age, bool) or max_age < 1:
+        raise CatalogueError(f"catalogue entry {key!r}: max_age_days must be a whole number of days "
+                             f"of at least 1 (how old its data may become), got {max_age!r}")
     dimensions: tuple[Dimension, ...] = ()
     if provider == "statswales":
         if "columns" in entry:
@@ -202,7 +216,21 @@ def parse_entry(key: str, entry: dict[str, Any]) -> Dataset:
         columns=columns,
         dimensions=dimensions,
         evidence=str(entry.get("evidence", "")),
+        schedule=schedule,
+        max_age_days=max_age,
     )
+
+
+def _check_schedules(datasets: dict[str, Dataset], path: Path) -> None:
+    """Datasets refreshed by one named schedule must agree on its cadence."""
+    first: dict[str, Dataset] = {}
+    for dataset in datasets.values():
+        other = first.setdefault(dataset.schedule, dataset)
+        if other.cadence != dataset.cadence:
+            raise CatalogueError(
+                f"{path}: catalogue entries {other.key!r} and {dataset.key!r} share schedule "
+                f"{dataset.schedule!r} but not its cadence ({other.cadence!r} vs {dataset.cadence!r}): "
+                "give them one cadence or different schedules")
 
 
 def load_catalogue(path: Path = CATALOGUE_PATH) -> dict[str, Dataset]:
@@ -211,7 +239,9 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> dict[str, Dataset]:
     entries = doc.get("datasets") if isinstance(doc, dict) else None
     if not isinstance(entries, dict) or not entries:
         raise CatalogueError(f"{path}: expected a non-empty 'datasets' mapping")
-    return {key: parse_entry(key, entry or {}) for key, entry in entries.items()}
+    datasets = {key: parse_entry(key, entry or {}) for key, entry in entries.items()}
+    _check_schedules(datasets, path)
+    return datasets
 
 
 @cache

@@ -110,7 +110,7 @@ ONS_HEADERS = ["v4_0", "calendar-years", "Time", "administrative-geography", "Ge
 
 def _entry(provider: str, dataset_id: str, columns: list[dict], request: dict) -> dict[str, Any]:
     return {"provider": provider, "dataset_id": dataset_id, "title_en": f"Test {dataset_id}",
-            "title_cy": f"Prawf {dataset_id}", "cadence": "0 6 * * 1",
+            "title_cy": f"Prawf {dataset_id}", "cadence": "0 6 * * 1", "max_age_days": 400,
             "licence": "Open Government Licence v3.0", "marts": [], "request": request,
             "columns": columns}
 

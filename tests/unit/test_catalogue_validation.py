@@ -15,6 +15,7 @@ GOOD = {
     "title_en": "Population",
     "title_cy": "Poblogaeth",
     "cadence": "0 7 * * 2",
+    "max_age_days": 400,
     "licence": "Open Government Licence v3.0",
     "marts": ["mart_performance_framework"],
     "request": {"geography": "W92000004"},
@@ -44,7 +45,7 @@ def test_a_good_entry_is_typed():
 
 
 @pytest.mark.parametrize("field", ["provider", "dataset_id", "title_en", "title_cy", "cadence",
-                                   "licence", "marts", "columns"])
+                                   "max_age_days", "licence", "marts", "columns"])
 def test_a_missing_field_is_named(field):
     with pytest.raises(CatalogueError, match=rf"'nomis__population'.*missing field '{field}'"):
         parse_entry("nomis__population", entry(**{field: None}))
@@ -157,3 +158,27 @@ def test_the_bundled_catalogue_is_valid_and_covers_every_provider():
         assert ds.columns, key
     nomis = [ds for ds in datasets.values() if ds.provider == "nomis"]
     assert all({"RECORD_OFFSET", "RECORD_COUNT"} <= {c.header("en") for c in ds.columns} for ds in nomis)
+
+
+@pytest.mark.parametrize("value", [0, -3, True])
+def test_a_max_age_that_is_not_a_positive_number_of_days_is_named(value):
+    with pytest.raises(CatalogueError, match=r"'nomis__population'.*max_age_days"):
+        parse_entry("nomis__population", entry(max_age_days=value))
+
+
+def test_a_schedule_name_must_say_it_refreshes():
+    with pytest.raises(CatalogueError, match=r"'nomis__population'.*schedule 'weekly'.*_refresh"):
+        parse_entry("nomis__population", entry(schedule="weekly"))
+    assert parse_entry("nomis__population", entry()).schedule == "nomis__population_refresh"
+
+
+def test_datasets_sharing_a_schedule_share_its_cadence(tmp_path):
+    import yaml
+
+    doc = {"datasets": {"nomis__a": entry(schedule="nomis_weekly_refresh"),
+                        "nomis__b": entry(schedule="nomis_weekly_refresh", cadence="0 8 * * 3")}}
+    path = tmp_path / "catalogue.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    with pytest.raises(CatalogueError, match=r"'nomis__a' and 'nomis__b' share schedule "
+                                             r"'nomis_weekly_refresh' but not its cadence"):
+        load_catalogue(path)
