@@ -5,9 +5,13 @@ from dagster import (
     AssetKey,
     AssetsDefinition,
     AssetSpec,
+    Backoff,
     DataVersion,
+    Failure,
+    Jitter,
     MaterializeResult,
     MetadataValue,
+    RetryPolicy,
     multi_asset,
 )
 
@@ -15,10 +19,22 @@ from orchestration.resources import DataCymru
 from sources.archive import Archive
 from sources.catalogue import Dataset
 from sources.fetch import fetch_dataset
+from sources.http import is_transient
 from sources.load import load_dataset
 from sources.snapshot import SAMPLE_NOTICE
 
 WRITER_POOL = "duckdb_writer"
+# A fetch whose requests gave up on a transient fault (the client already retried each request
+# up to 5 times over ~30 s, honouring Retry-After) is started again as a whole, twice, after up to
+# 20 s and then 40 s: long enough to ride out a publisher's short outage, short enough that a
+# refresh fails the same morning. Responses already archived are not stored twice (same sha256).
+# Any other failure is final at once (`Failure(allow_retries=False)`): it would fail again.
+FETCH_RETRY = RetryPolicy(max_retries=2, delay=20, backoff=Backoff.EXPONENTIAL, jitter=Jitter.FULL)
+
+
+def publisher_pool(dataset: Dataset) -> str:
+    """One fetch per publisher at a time across every run: they share its rate-limit window."""
+    return f"publisher_{dataset.provider}"
 
 
 def progress(context: AssetExecutionContext, message: str) -> None:
@@ -56,10 +72,20 @@ def build_archive_asset(dataset: Dataset) -> AssetsDefinition:
                          group_name="sources", kinds={"python", "file"},
                          metadata=_static_metadata(dataset),
                          tags={"provider": dataset.provider})],
+        retry_policy=FETCH_RETRY,
+        pool=publisher_pool(dataset),
     )
     def _fetch(context: AssetExecutionContext, datacymru: DataCymru) -> MaterializeResult:
         settings = datacymru.settings()
-        fetch = fetch_dataset(dataset, settings, log=context.log.debug)
+        try:
+            fetch = fetch_dataset(dataset, settings, log=context.log.debug)
+        except Exception as exc:
+            if is_transient(exc):
+                if context.retry_number < FETCH_RETRY.max_retries:
+                    progress(context, f"fetch of {dataset.key} gave up on a transient fault; "
+                                      "it starts again after a pause")
+                raise
+            raise Failure(description=str(exc), allow_retries=False) from exc
         progress(context, f"fetched  {dataset.key}: {len(fetch.parts)} responses, "
                           f"{sum(p.bytes for p in fetch.parts):,} bytes ({settings.mode})")
         first = fetch.data_parts[0]
