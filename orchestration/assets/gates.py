@@ -27,7 +27,7 @@ from sources.faults import crash_point
 from sources.gates.audit import append_checks
 from sources.gates.marts import gx_checks, mart_names, mart_profiles, run_mart_gates
 from sources.gates.registry import gate
-from sources.publish import publish_mart
+from sources.publish import publish_mart, release_asset
 
 MARTS = mart_names()
 RELEASE_CHECKS = ("release_metadata_complete", "revisions_flagged")
@@ -38,7 +38,7 @@ def mart_key(mart: str) -> AssetKey:
 
 
 def release_key(mart: str) -> AssetKey:
-    return AssetKey(["release", mart])
+    return AssetKey.from_user_string(release_asset(mart))
 
 
 def _spec(check_name: str, gate_name: str, key: AssetKey) -> AssetCheckSpec:

@@ -44,7 +44,12 @@ def progress(context: AssetExecutionContext, message: str) -> None:
 
 
 def archive_key(dataset: Dataset) -> AssetKey:
-    return AssetKey(["archive", dataset.key])
+    """`archive/archive__<dataset>`, not `archive/<dataset>`.
+
+    The UI labels a node with the last part of its key only: `archive/<dataset>` would read
+    exactly like the raw table `raw/<dataset>` beside it.
+    """
+    return AssetKey(["archive", f"archive__{dataset.key}"])
 
 
 def raw_key(dataset: Dataset) -> AssetKey:
@@ -69,7 +74,7 @@ def build_archive_asset(dataset: Dataset) -> AssetsDefinition:
     @multi_asset(
         name=f"fetch_{dataset.key}",
         specs=[AssetSpec(archive_key(dataset), description=_description(dataset, "Raw archive"),
-                         group_name="sources", kinds={"python", "file"},
+                         group_name="archive", kinds={"python", "file"},
                          metadata=_static_metadata(dataset),
                          tags={"provider": dataset.provider})],
         retry_policy=FETCH_RETRY,
