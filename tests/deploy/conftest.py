@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from system_tools import free_port, require_or_skip
 
 PG_ROOTS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
 
@@ -41,22 +41,6 @@ class Postgres:
 
         return psycopg2.connect(host=self.host, port=self.port, user=self.user,
                                 password=self.password, dbname=self.db)
-
-
-def require_or_skip(found: object, what: str, install: str) -> None:
-    """In CI (`CI` set, as `.ci/run` does) a missing system tool fails the test; elsewhere skip, saying why."""
-    if found:
-        return
-    message = f"{what} is not installed ({install}; .ci/run installs it)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
