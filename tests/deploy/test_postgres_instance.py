@@ -49,7 +49,8 @@ def queued_refresh(postgres, tmp_path_factory):
                               cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True, start_new_session=True)
     try:
-        deadline = time.monotonic() + 600
+        # A full refresh takes about 2 minutes on a quiet 2-core machine; the bound is for busy ones.
+        deadline = time.monotonic() + 1200
         while time.monotonic() < deadline:
             with postgres.connect() as con, con.cursor() as cur:
                 cur.execute("SELECT status FROM runs WHERE run_id = %s", (run_id,))
