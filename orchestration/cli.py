@@ -216,7 +216,7 @@ def _run_line(run_ids: list[str], ok: bool) -> str:
 
 def _print_releases(outcomes: dict, run_ok: bool, blocked: dict[str, str] | None = None) -> None:
     """One screen: per mart its rows, headline figures and release; then gates by principle."""
-    from orchestration.assets.gates import MARTS
+    from orchestration.assets.gates import MARTS, release_key
     from sources.headlines import headlines
     from sources.report import OUTCOME_LABELS
 
@@ -227,7 +227,7 @@ def _print_releases(outcomes: dict, run_ok: bool, blocked: dict[str, str] | None
     steps = {k: o for k, o in outcomes.items() if k.startswith("step:")}
     with connect_warehouse(settings, read_only=True) as con:
         for mart in MARTS:
-            release = outcomes.get(f"release/{mart}")
+            release = outcomes.get(release_key(mart).to_user_string())
             failure = next((o for k, o in steps.items() if mart in k), None)
             print(f"== {mart}")
             for line in headlines(con, mart, sample=settings.mode == "snapshot"):

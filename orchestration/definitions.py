@@ -10,6 +10,7 @@ from dagster_dbt import DbtCliResource
 from orchestration.alerts import ALERT_SENSORS
 from orchestration.assets.dbt import dbt_models, dbt_project
 from orchestration.assets.gates import build_gate_assets
+from orchestration.assets.owners import with_owners
 from orchestration.assets.returns import council_returns, council_returns_job
 from orchestration.assets.sources import build_source_assets
 from orchestration.freshness import build_freshness_checks, build_freshness_sensor
@@ -31,7 +32,7 @@ refresh_all = define_asset_job(
     description="Full refresh: fetch, load, build marts, run the gates, publish releases.")
 
 defs = Definitions(
-    assets=[*build_source_assets(catalogue()), council_returns, dbt_models, *publishers],
+    assets=with_owners([*build_source_assets(catalogue()), council_returns, dbt_models, *publishers]),
     asset_checks=[*mart_checks, *freshness_checks],
     jobs=[refresh_all, council_returns_job],
     schedules=build_schedules(catalogue()),

@@ -198,7 +198,8 @@ def _run(result: RefreshOutcome, keys: list[AssetKey], instance: DagsterInstance
                 chain.append(error)
                 error = error.cause
             # The step's own error (its message usually carries its cause's), not Dagster's wrapper.
-            own = [e for e in chain if not (e.cls_name or "").startswith("Dagster")]
+            own = [e for e in chain if not (e.cls_name or "").startswith("Dagster")
+                   and e.cls_name != "Failure"]
             message = (own or chain)[0].message.strip() if chain else "failed"
             outcome = StepOutcome(event.step_key or "?", False, {}, message)
             # The machine failing (a full disk) is said as such, never as a failed data check.

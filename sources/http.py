@@ -88,6 +88,21 @@ class RetryableError(FetchError):
         self.retry_after = retry_after
 
 
+def is_transient(exc: BaseException) -> bool:
+    """Whether a failed fetch gave up on a transient fault (throttling, 5xx, a broken connection).
+
+    Such a fetch is worth starting again later, as a whole (the orchestrator's retry policy does
+    that); any other failure (a 404, an invalid or oversized body, a bad catalogue entry) would
+    fail the same way again.
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, RetryableError):
+            return True
+        seen = seen.__cause__
+    return False
+
+
 class BodyTooLarge(FetchError):
     """An answer bigger than the provider's cap. Not retried: the next answer would be as big.
 

@@ -64,6 +64,15 @@ class PublishOutcome:
     recovered: list[str] = field(default_factory=list)  # what crash recovery did first
 
 
+def release_asset(mart: str) -> str:
+    """The asset key of a mart's releases, as Dagster and the audit trail write it.
+
+    Its last part is not the mart's own name: the UI's graph labels each node with the last part
+    of its key only, so `release/mart_x` would read exactly like `marts/mart_x`.
+    """
+    return f"release/release__{mart}"
+
+
 def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -255,7 +264,7 @@ def publish_mart(con: duckdb.DuckDBPyConnection, settings: Settings, mart: str, 
     Dagster will not run the publish step after a failed blocking check).
     """
     profile = mart_profiles()[mart]
-    table, release_asset = f"marts.{mart}", f"release/{mart}"
+    table, release_of = f"marts.{mart}", release_asset(mart)
     recovered = recover_releases(con, settings.releases)
     executions = latest_executions(con, checks, run_id)
     ran = {(r["asset_key"], r["check_name"]) for r in executions}
@@ -284,9 +293,9 @@ def publish_mart(con: duckdb.DuckDBPyConnection, settings: Settings, mart: str, 
     release_gates: list[GateResult] = []
     if not blockers:
         metadata["gates"] = summarise(mart_checks)
-        release_gates = [check_metadata(metadata, release_asset),
-                         revisions_gate(changed, previous, release_asset)]
-        release_gates += parity_gates(metadata, enum_values(con, table), release_asset,
+        release_gates = [check_metadata(metadata, release_of),
+                         revisions_gate(changed, previous, release_of)]
+        release_gates += parity_gates(metadata, enum_values(con, table), release_of,
                                       [c["gate"] for c in mart_checks] + [g.gate.name for g in release_gates])
         # What the release says of its own Welsh: the parity gate's count, in its metadata.
         metadata["translation"] = {k: v for k, v in release_gates[2].observed.items()}

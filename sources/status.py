@@ -18,6 +18,7 @@ import duckdb
 
 from sources.archive import Archive
 from sources.catalogue import Dataset
+from sources.publish import release_asset
 from sources.settings import Settings
 
 
@@ -61,7 +62,7 @@ def mart_status(con: duckdb.DuckDBPyConnection, settings: Settings, mart: str) -
         SELECT check_name, outcome, severity, checked_at, run_id FROM audit.check_results
         WHERE asset_key IN (?, ?)
         QUALIFY row_number() OVER (PARTITION BY asset_key, check_name ORDER BY checked_at DESC) = 1
-        ORDER BY check_name""", [f"marts/{mart}", f"release/{mart}"])
+        ORDER BY check_name""", [f"marts/{mart}", release_asset(mart)])
         if _has_table(con, "audit", "check_results") else [])
     by_outcome: dict[str, int] = {}
     for check in checks:

@@ -29,7 +29,7 @@ from sources.gates.audit import append_checks
 from sources.gates.marts import gx_checks, mart_names, mart_profiles, run_mart_gates
 from sources.gates.registry import gate
 from sources.i18n import _
-from sources.publish import publish_mart
+from sources.publish import publish_mart, release_asset
 from sources.trace_render import release_hint
 
 MARTS = mart_names()
@@ -42,7 +42,7 @@ def mart_key(mart: str) -> AssetKey:
 
 
 def release_key(mart: str) -> AssetKey:
-    return AssetKey(["release", mart])
+    return AssetKey.from_user_string(release_asset(mart))
 
 
 def _spec(check_name: str, gate_name: str, key: AssetKey) -> AssetCheckSpec:

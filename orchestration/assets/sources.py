@@ -5,9 +5,13 @@ from dagster import (
     AssetKey,
     AssetsDefinition,
     AssetSpec,
+    Backoff,
     DataVersion,
+    Failure,
+    Jitter,
     MaterializeResult,
     MetadataValue,
+    RetryPolicy,
     multi_asset,
 )
 
@@ -15,11 +19,23 @@ from orchestration.resources import DataCymru
 from sources.archive import Archive
 from sources.catalogue import Dataset
 from sources.fetch import fetch_dataset
+from sources.http import is_transient
 from sources.i18n import _
 from sources.load import load_dataset
 from sources.snapshot import SAMPLE_NOTICE
 
 WRITER_POOL = "duckdb_writer"
+# A fetch whose requests gave up on a transient fault (the client already retried each request
+# up to 5 times over ~30 s, honouring Retry-After) is started again as a whole, twice, after up to
+# 20 s and then 40 s: long enough to ride out a publisher's short outage, short enough that a
+# refresh fails the same morning. Responses already archived are not stored twice (same sha256).
+# Any other failure is final at once (`Failure(allow_retries=False)`): it would fail again.
+FETCH_RETRY = RetryPolicy(max_retries=2, delay=20, backoff=Backoff.EXPONENTIAL, jitter=Jitter.FULL)
+
+
+def publisher_pool(dataset: Dataset) -> str:
+    """One fetch per publisher at a time across every run: they share its rate-limit window."""
+    return f"publisher_{dataset.provider}"
 
 
 def progress(context: AssetExecutionContext, message: str) -> None:
@@ -29,7 +45,12 @@ def progress(context: AssetExecutionContext, message: str) -> None:
 
 
 def archive_key(dataset: Dataset) -> AssetKey:
-    return AssetKey(["archive", dataset.key])
+    """`archive/archive__<dataset>`, not `archive/<dataset>`.
+
+    The UI labels a node with the last part of its key only: `archive/<dataset>` would read
+    exactly like the raw table `raw/<dataset>` beside it.
+    """
+    return AssetKey(["archive", f"archive__{dataset.key}"])
 
 
 def raw_key(dataset: Dataset) -> AssetKey:
@@ -54,13 +75,23 @@ def build_archive_asset(dataset: Dataset) -> AssetsDefinition:
     @multi_asset(
         name=f"fetch_{dataset.key}",
         specs=[AssetSpec(archive_key(dataset), description=_description(dataset, "Raw archive"),
-                         group_name="sources", kinds={"python", "file"},
+                         group_name="archive", kinds={"python", "file"},
                          metadata=_static_metadata(dataset),
                          tags={"provider": dataset.provider})],
+        retry_policy=FETCH_RETRY,
+        pool=publisher_pool(dataset),
     )
     def _fetch(context: AssetExecutionContext, datacymru: DataCymru) -> MaterializeResult:
         settings = datacymru.settings()
-        fetch = fetch_dataset(dataset, settings, log=context.log.debug)
+        try:
+            fetch = fetch_dataset(dataset, settings, log=context.log.debug)
+        except Exception as exc:
+            if is_transient(exc):
+                if context.retry_number < FETCH_RETRY.max_retries:
+                    progress(context, _("fetch of {dataset} gave up on a transient fault; "
+                                        "it starts again after a pause").format(dataset=dataset.key))
+                raise
+            raise Failure(description=str(exc), allow_retries=False) from exc
         progress(context, _("fetched  {dataset}: {responses} responses, {bytes} bytes ({mode})").format(
             dataset=dataset.key, responses=len(fetch.parts),
             bytes=f"{sum(p.bytes for p in fetch.parts):,}", mode=settings.mode))

@@ -46,7 +46,26 @@ def test_definitions_match_the_snapshot():
 def test_every_catalogue_dataset_is_an_asset_with_a_raw_table():
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     for ds in catalogue():
-        assert f"archive/{ds}" in keys and f"raw/{ds}" in keys
+        assert f"archive/archive__{ds}" in keys and f"raw/{ds}" in keys
+
+
+def test_no_two_assets_read_alike_in_the_graph():
+    """The UI labels a node with the last part of its key only, cut in the middle past ~17
+    characters (`mart_pe…_framework`): no two may share that part, or its start and end."""
+    keys = defs.resolve_asset_graph().get_all_asset_keys()
+    labels = {}
+    for key in keys:
+        last = key.path[-1]
+        label = last if len(last) <= 17 else f"{last[:7]}…{last[-6:]}"
+        assert label not in labels, f"{key.to_user_string()} and {labels[label]} both read {label!r}"
+        labels[label] = key.to_user_string()
+
+
+def test_every_asset_has_an_owner_and_kinds():
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.owners and node.kinds, key.to_user_string()
 
 
 def test_code_load_does_not_import_great_expectations():

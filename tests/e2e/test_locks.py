@@ -7,6 +7,8 @@ bound gives up with one sentence naming the holder's PID.
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -19,6 +21,8 @@ import pytest
 
 from orchestration.resources import DataCymru
 from sources.settings import WarehouseLocked
+
+REPO = Path(__file__).resolve().parents[2]
 
 HOLD = """
 import sys, time, duckdb
@@ -95,3 +99,41 @@ def test_an_audit_reader_waits_briefly_for_a_writer(warehouse_home, cli):
     assert "Traceback" not in done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert f"is locked by PID {holder.pid}" in last
+
+
+def test_two_refreshes_started_at_once_both_finish_and_agree(refreshed, tmp_path, cli):
+    """A forced rebuild and a plain refresh of one home at once: both succeed, nothing torn.
+
+    They share the `duckdb_writer` pool (Dagster's records in the one DAGSTER_HOME) and wait for
+    DuckDB's lock where a reader of the other holds it. Afterwards every mart is what its current
+    release holds, the archive, releases and audit chains verify, no run is left in progress and
+    no pool slot is held.
+    """
+    from dagster import DagsterInstance, DagsterRunStatus
+
+    from orchestration.assets.gates import MARTS
+    from sources.release import differs_from_release
+
+    home = tmp_path / "home"
+    shutil.copytree(refreshed[0], home, symlinks=True)
+    env = {**os.environ, "DATA_CYMRU_HOME": str(home / "data"), "DAGSTER_HOME": str(home / "dagster"),
+           "DATA_CYMRU_MODE": "snapshot"}
+    started = [subprocess.Popen([sys.executable, "-m", "orchestration.cli", "refresh", *extra],
+                                cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True) for extra in (["--force"], [])]
+    outputs = [child.communicate(timeout=900)[0] for child in started]
+    for child, output in zip(started, outputs, strict=True):
+        assert child.returncode == 0, output[-3000:]
+    assert "rebuilt" in outputs[0] or "mart_performance_framework" in outputs[0]
+
+    verified = cli(home, "audit", "verify")
+    assert verified.returncode == 0, verified.stdout[-3000:] + verified.stderr[-3000:]
+    with duckdb.connect(str(home / "data" / "warehouse.duckdb"), read_only=True) as con:
+        for mart in MARTS:
+            assert not differs_from_release(con, home / "data" / "releases", mart), mart
+    with DagsterInstance.from_config(str(home / "dagster")) as instance:
+        runs = instance.get_runs()
+        assert {r.status for r in runs} == {DagsterRunStatus.SUCCESS}
+        storage = instance.event_log_storage
+        for pool in storage.get_concurrency_keys():
+            assert storage.get_concurrency_info(pool).active_slot_count == 0, pool

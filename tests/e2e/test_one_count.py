@@ -30,11 +30,12 @@ class _CheckRows(HTMLParser):
 def _dagster_checks(home, mart: str) -> dict[str, str]:
     """Per check of the mart and its release (as the definitions declare them), the outcome of
     its newest evaluation in this home's Dagster instance."""
+    from orchestration.assets.gates import release_key
     from orchestration.definitions import defs
 
     graph = defs.resolve_asset_graph()
     keys = [*graph.get(AssetKey(["marts", mart])).check_keys,
-            *graph.get(AssetKey(["release", mart])).check_keys]
+            *graph.get(release_key(mart)).check_keys]
     os.environ["DAGSTER_HOME"] = str(home / "dagster")
     instance = DagsterInstance.get()
     out = {}

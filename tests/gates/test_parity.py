@@ -6,7 +6,7 @@ import copy
 
 from sources.gates.parity import metadata_pairs, parity_gates, template_msgids
 
-ASSET = "release/mart_performance_framework"
+ASSET = "release/release__mart_performance_framework"
 
 
 def metadata() -> dict:
