@@ -49,9 +49,8 @@ dbt-manifest: install
 docs: install dbt-manifest  ## dbt docs (lineage, column descriptions) on http://127.0.0.1:8080
 	cd dbt_project && ../.venv/bin/dbt docs generate --profiles-dir . && ../.venv/bin/dbt docs serve --profiles-dir . --port 8080
 
-bench: install dbt-manifest
-	$(UV) run python bench/bench_fetch_load.py --rate-limit 1000/1 --memory-limit 400MB
-	$(UV) run python bench/bench_refresh.py
+bench: install dbt-manifest  ## every speed figure against its baseline; BENCH_ARGS="--scales 10,100" for ×100
+	$(UV) run --group bench python bench/bench_all.py $(BENCH_ARGS)
 
 I18N_KEYWORDS := -k both -k N_ -k t -k tr
 i18n: install  ## extract every msgid, merge them into the Welsh catalogue, check it is complete

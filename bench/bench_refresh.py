@@ -1,8 +1,19 @@
-"""Benchmark: the full refresh (fetch + load + dbt + gates + publish) on the bundled snapshot and on
-a snapshot scaled up by the sample generator; a refresh with no changed input; and code load
-(`dagster definitions validate`). Wall time and peak memory, reported side by side.
+"""Benchmark: the full refresh (fetch + load + dbt + gates + publish) of the bundled snapshot and of
+snapshots scaled up by the sample generator; a refresh with no changed input; and code load
+(`dagster definitions validate`). Wall time, peak memory and where the time went, step by step.
 
-    uv run python bench/bench_refresh.py [--scale 100]
+    uv run python bench/bench_refresh.py [--scales 10,100]
+
+Each refresh is a fresh `datacymru refresh` process in its own home. The breakdown is read
+afterwards from Dagster's own records of the runs (step start and end times) and from dbt's
+`run_results.json` (time per model and per test), so nothing is timed inside the measured run:
+
+- fetch, load: the `fetch_*` and `load_*` steps (and the council returns intake under load);
+- dbt models, dbt tests: dbt's own execution times of seeds and models, and of data and unit tests;
+- dbt other: the rest of the `dbt_models` step (dbt start-up, manifest, audit of the test results);
+- gates: the Great Expectations and Python gate steps (`gx_*`); publish: the `publish_*` steps;
+- Dagster overhead: the wall time not spent inside any step (process start, imports, code load,
+  deciding what is stale, run bookkeeping).
 """
 
 from __future__ import annotations
@@ -10,34 +21,46 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out"
-# Runs a command and reports the peak RSS of its whole process tree (waited-for descendants).
+# Runs a command and reports the peak RSS and the CPU seconds of its whole process tree
+# (waited-for descendants). On a machine shared with other work, CPU seconds move far less than
+# wall time, so both are kept.
 PEAK = ("import resource, subprocess, sys; rc = subprocess.call(sys.argv[1:]); "
-        "print('PEAK_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
-        "sys.exit(rc)")
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+        "print('PEAK_KB', u.ru_maxrss, u.ru_utime + u.ru_stime, file=sys.stderr); sys.exit(rc)")
+STEP_KINDS = (("fetch_", "fetch"), ("load_", "load"), ("council_returns", "load"),
+              ("dbt_models", "dbt"), ("gx_", "gates"), ("publish_", "publish"))
+BREAKDOWN = ("fetch", "load", "dbt models", "dbt tests", "dbt other", "gates", "publish", "other steps",
+             "Dagster overhead")
+TARGETS = {"full_refresh_s": 30.0, "no_change_ratio": 0.10, "code_load_s": 3.0,
+           "scaled_x100_ratio": 4.0, "peak_mb": 1024.0}
 
 
-def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(seconds, peak MB) of a command run in a fresh process."""
+def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """(wall seconds, peak MB, CPU seconds) of a command run in a fresh process."""
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", PEAK, *cmd], cwd=REPO, env=env,
                           capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-    peak = next(int(line.split()[1]) for line in done.stderr.splitlines() if line.startswith("PEAK_KB"))
-    return seconds, peak / 1024
+    peak, cpu = next(line.split()[1:] for line in done.stderr.splitlines() if line.startswith("PEAK_KB"))
+    return seconds, int(peak) / 1024, float(cpu)
 
 
 def refresh_env(home: Path, snapshot: Path | None = None) -> dict[str, str]:
+    """A home of its own, with the project's Dagster instance settings (writer pool of 1)."""
     (home / "dagster").mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "dagster.yaml", home / "dagster" / "dagster.yaml")
     env = {**os.environ, "DATA_CYMRU_HOME": str(home / "data"), "DAGSTER_HOME": str(home / "dagster"),
            "DATA_CYMRU_MODE": "snapshot"}
     if snapshot:
@@ -45,37 +68,138 @@ def refresh_env(home: Path, snapshot: Path | None = None) -> dict[str, str]:
     return env
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=int, default=100)
-    args = parser.parse_args()
-    refresh = [sys.executable, "-m", "orchestration.cli", "refresh"]
-    results = []
+def _kind(step_key: str) -> str:
+    return next((kind for prefix, kind in STEP_KINDS if step_key.startswith(prefix)), "other steps")
+
+
+def _dbt_split(run_results: Path) -> dict[str, float]:
+    """Seconds dbt spent executing models (and seeds) and tests, from its own run_results.json."""
+    split = {"dbt models": 0.0, "dbt tests": 0.0}
+    if not run_results.exists():
+        return split
+    for result in json.loads(run_results.read_text()).get("results", []):
+        kind = "dbt tests" if result["unique_id"].startswith(("test.", "unit_test.")) else "dbt models"
+        split[kind] += result.get("execution_time") or 0.0
+    return split
+
+
+def breakdown(home: Path, run_ids: list[str], wall: float) -> dict[str, float]:
+    """Where the wall time of one refresh went, from Dagster's step records and dbt's results."""
+    from dagster import DagsterInstance
+
+    steps = dict.fromkeys(BREAKDOWN, 0.0)
+    with DagsterInstance.from_config(str(home / "dagster")) as instance:
+        for run_id in run_ids:
+            for stat in instance.get_run_step_stats(run_id):
+                if stat.start_time is None or stat.end_time is None:
+                    continue
+                seconds = stat.end_time - stat.start_time
+                kind = _kind(stat.step_key)
+                if kind == "dbt":
+                    split = _dbt_split(home / "data" / "dbt" / run_id / "run_results.json")
+                    for name, value in split.items():
+                        steps[name] += value
+                    steps["dbt other"] += max(0.0, seconds - sum(split.values()))
+                else:
+                    steps[kind] += seconds
+    steps["Dagster overhead"] = max(0.0, wall - sum(steps.values()))
+    return {k: round(v, 3) for k, v in steps.items()}
+
+
+def run_ids(home: Path) -> list[str]:
+    """Every run recorded in the home's Dagster instance."""
+    from dagster import DagsterInstance
+
+    with DagsterInstance.from_config(str(home / "dagster")) as instance:
+        return [run.run_id for run in instance.get_runs()]
+
+
+def timed_refresh(home: Path, snapshot: Path | None = None) -> dict:
+    """One `datacymru refresh` in `home`: wall time, peak memory and its breakdown."""
+    before = set(run_ids(home)) if (home / "dagster" / "history").exists() else set()
+    env = refresh_env(home, snapshot)
+    seconds, peak, cpu = measure([sys.executable, "-m", "orchestration.cli", "refresh"], env)
+    new = [r for r in run_ids(home) if r not in before]
+    return {"wall_s": round(seconds, 3), "cpu_s": round(cpu, 3), "peak_mb": round(peak), "runs": len(new),
+            "steps": breakdown(home, new, seconds)}
+
+
+def scaled_snapshot(tmp: Path, scale: int) -> tuple[Path, float]:
+    """The sample snapshot recorded at `scale` times its size, and its size in MB."""
+    out = tmp / f"snapshot-x{scale}"
+    subprocess.run([sys.executable, "-m", "sources.record_snapshot", "--out", str(out),
+                    "--scale", str(scale)], cwd=REPO, check=True, capture_output=True)
+    return out, sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 1e6
+
+
+def code_load(tmp: Path) -> dict:
+    """`dagster definitions validate` and `datacymru --help`, against `import dagster` alone."""
+    env = refresh_env(tmp / "load")
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    validate, peak, validate_cpu = measure(
+        [dagster, "definitions", "validate", "-m", "orchestration.definitions"], env)
+    cli, _, cli_cpu = measure([sys.executable, "-m", "orchestration.cli", "--help"], env)
+    floor, _, floor_cpu = measure([sys.executable, "-c", "import dagster"], env)
+    return {"definitions_validate_s": round(validate, 3),
+            "definitions_validate_cpu_s": round(validate_cpu, 3),
+            "peak_mb": round(peak), "cli_help_s": round(cli, 3), "cli_help_cpu_s": round(cli_cpu, 3),
+            "import_dagster_s": round(floor, 3), "import_dagster_cpu_s": round(floor_cpu, 3),
+            "ratio_to_import_dagster": round(validate / floor, 2)}
+
+
+def run(scales: list[int]) -> dict:
+    """Code load, the full and the no-change refresh of the sample, and the scaled refreshes."""
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        secs, peak = measure([str(Path(sys.executable).with_name("dagster")), "definitions", "validate",
-                              "-m", "orchestration.definitions"], refresh_env(tmp_path / "load"))
-        results.append(("code load (dagster definitions validate)", secs, peak))
-        secs, peak = measure(refresh, refresh_env(tmp_path / "x1"))
-        results.append(("full refresh, bundled snapshot", secs, peak))
-        full = secs
-        secs, peak = measure(refresh, refresh_env(tmp_path / "x1"))
-        results.append(("refresh again, no input changed", secs, peak))
-        unchanged = secs
-        scaled = tmp_path / f"snapshot-x{args.scale}"
-        subprocess.run([sys.executable, "-m", "sources.record_snapshot", "--out", str(scaled),
-                        "--scale", str(args.scale)], cwd=REPO, check=True, capture_output=True)
-        size = sum(f.stat().st_size for f in scaled.rglob("*") if f.is_file()) / 1e6
-        secs, peak = measure(refresh, refresh_env(tmp_path / "xN", scaled))
-        results.append((f"full refresh, snapshot x{args.scale} ({size:.0f} MB)", secs, peak))
-    print(f"{'measurement':<52} {'wall s':>8} {'peak MB':>9}")
-    for name, secs, peak in results:
-        print(f"{name:<52} {secs:>8.2f} {peak:>9.0f}")
-    print(f"\nno-change refresh / full refresh: {unchanged / full:.0%} (target < 20%)")
+        print("code load …", flush=True)
+        result: dict = {"code_load": code_load(tmp_path)}
+        print("full refresh of the bundled sample …", flush=True)
+        result["full"] = timed_refresh(tmp_path / "x1")
+        print("refresh again, nothing changed …", flush=True)
+        result["no_change"] = timed_refresh(tmp_path / "x1")
+        full = result["full"]["wall_s"]
+        result["no_change"]["ratio_to_full"] = round(result["no_change"]["wall_s"] / full, 3)
+        result["scaled"] = {}
+        for scale in scales:
+            print(f"recording the sample ×{scale} …", flush=True)
+            snapshot, size = scaled_snapshot(tmp_path, scale)
+            print(f"full refresh ×{scale} ({size:.0f} MB) …", flush=True)
+            scaled = timed_refresh(tmp_path / f"x{scale}", snapshot)
+            scaled.update(snapshot_mb=round(size), ratio_to_x1=round(scaled["wall_s"] / full, 2))
+            result["scaled"][str(scale)] = scaled
+            shutil.rmtree(tmp_path / f"x{scale}", ignore_errors=True)
+            shutil.rmtree(snapshot, ignore_errors=True)
+    return result
+
+
+def table(result: dict) -> list[str]:
+    """The refreshes side by side: wall time, peak memory and each step's seconds."""
+    columns = [("full ×1", result["full"]), ("no change", result["no_change"]),
+               *((f"full ×{s}", r) for s, r in result["scaled"].items())]
+    lines = [f"{'':<22}" + "".join(f"{name:>12}" for name, _ in columns),
+             f"{'wall s':<22}" + "".join(f"{r['wall_s']:>12.2f}" for _, r in columns),
+             f"{'CPU s':<22}" + "".join(f"{r['cpu_s']:>12.2f}" for _, r in columns),
+             f"{'peak MB':<22}" + "".join(f"{r['peak_mb']:>12.0f}" for _, r in columns)]
+    for step in BREAKDOWN:
+        lines.append(f"  {step:<20}" + "".join(f"{r['steps'][step]:>12.2f}" for _, r in columns))
+    load = result["code_load"]
+    lines += ["", f"dagster definitions validate: {load['definitions_validate_s']:.2f} s wall, "
+                  f"{load['definitions_validate_cpu_s']:.2f} s CPU (import dagster alone: "
+                  f"{load['import_dagster_s']:.2f} s, {load['import_dagster_cpu_s']:.2f} s CPU); "
+                  f"datacymru --help: {load['cli_help_s']:.2f} s, {load['cli_help_cpu_s']:.2f} s CPU"]
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", default="10", help="comma-separated scales of the sample to refresh "
+                        "besides ×1, e.g. 10,100 (empty for none)")
+    args = parser.parse_args()
+    result = run([int(s) for s in args.scales.split(",") if s])
+    print("\n".join(table(result)))
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "refresh.json").write_text(json.dumps(
-        [{"measurement": n, "seconds": round(s, 3), "peak_mb": round(p)} for n, s, p in results],
-        indent=2))
+    result["when"] = datetime.now(UTC).isoformat(timespec="seconds")
+    (OUT / "bench_refresh-latest.json").write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":
