@@ -80,8 +80,11 @@ def test_the_daemon_ran_the_queued_refresh_and_postgres_holds_the_run(postgres, 
         assert cur.fetchone()[0] >= 20  # sources, raw tables, dbt models, releases
 
 
-def test_check_history_comes_back_from_postgres_and_matches_the_audit_trail(postgres, queued_refresh):
+def test_check_history_comes_back_from_postgres_and_matches_the_audit_trail(postgres, queued_refresh,
+                                                                            monkeypatch):
     env, run_id = queued_refresh
+    for name, value in postgres.env().items():  # what deploy/dagster.yaml reads its connection from
+        monkeypatch.setenv(name, value)
     with postgres.connect() as con, con.cursor() as cur:
         cur.execute("SELECT DISTINCT check_name FROM asset_check_executions WHERE run_id = %s",
                     (run_id,))
