@@ -31,11 +31,12 @@ from orchestration.freshness import FRESHNESS_CHECK
 from sources import alert_messages
 from sources.alerts import Alert, AlertError, channel_from_env
 from sources.catalogue import catalogue
-from sources.i18n import _
+from sources.i18n import _, both
 from sources.publish import blocked_reports
 from sources.settings import Settings
 
 INTERVAL = 60
+WELSH_AFTER = "\n\nCymraeg: "  # Dagster's descriptions carry both languages, as the dbt models' do
 HISTORY = 100  # failed executions read per check and tick; more than a tick ever sees
 
 
@@ -58,8 +59,9 @@ def _deliver(context: SensorEvaluationContext, alerts: list[Alert]) -> tuple[int
 @run_failure_sensor(name="run_failure_alert_sensor", default_status=sensor_status(),
                     monitor_all_code_locations=True,
                     minimum_interval_seconds=INTERVAL,
-                    description="Sends one alert for every failed run: the job, its error and a "
-                                "link to the run (DATA_CYMRU_UI_URL).")
+                    description=WELSH_AFTER.join(both(
+                        "Sends one alert for every failed run: the job, its error and a link to the "
+                        "run (DATA_CYMRU_UI_URL).")))
 def run_failure_alert_sensor(context: RunFailureSensorContext) -> None:
     run = context.dagster_run
     steps = [_("step {step}: {error}").format(step=e.step_key,
@@ -91,8 +93,9 @@ def _cursor(context: SensorEvaluationContext) -> dict:
 
 @sensor(name="blocking_gate_alert_sensor", default_status=sensor_status(),
         minimum_interval_seconds=INTERVAL,
-        description="Sends one alert per run and asset when blocking checks (gates) fail: which "
-                    "checks, the run, and the report of the blocked release attempt.")
+        description=WELSH_AFTER.join(both(
+            "Sends one alert per run and asset when blocking checks (gates) fail: which checks, the "
+            "run, and the report of the blocked release attempt.")))
 def blocking_gate_alert_sensor(context: SensorEvaluationContext) -> SkipReason:
     cursor = _cursor(context)
     keys = [k for k in context.repository_def.asset_graph.asset_check_keys if k.name != FRESHNESS_CHECK]
@@ -119,8 +122,9 @@ def blocking_gate_alert_sensor(context: SensorEvaluationContext) -> SkipReason:
 
 @sensor(name="stale_dataset_alert_sensor", default_status=sensor_status(),
         minimum_interval_seconds=INTERVAL,
-        description="Sends one alert when a dataset's freshness check fails (its raw table is older "
-                    "than the catalogue's max_age_days), once per stale spell.")
+        description=WELSH_AFTER.join(both(
+            "Sends one alert when a dataset's freshness check fails (its raw table is older than the "
+            "catalogue's max_age_days), once per stale spell.")))
 def stale_dataset_alert_sensor(context: SensorEvaluationContext) -> SkipReason:
     cursor = _cursor(context)
     told: dict[str, float] = cursor.get("told", {})
@@ -148,8 +152,9 @@ def stale_dataset_alert_sensor(context: SensorEvaluationContext) -> SkipReason:
 
 @sensor(name="quarantined_return_alert_sensor", default_status=sensor_status(),
         minimum_interval_seconds=INTERVAL,
-        description="Sends one bilingual alert per council return quarantined in <home>/quarantine/, "
-                    "with its feedback report.")
+        description=WELSH_AFTER.join(both(
+            "Sends one bilingual alert per council return quarantined in <home>/quarantine/, with its "
+            "feedback report.")))
 def quarantined_return_alert_sensor(context: SensorEvaluationContext) -> SkipReason:
     told: list[str] = json.loads(context.cursor) if context.cursor else []
     folder = Settings.from_env().quarantine

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sources.i18n import N_, _, language, ngettext
+from sources.i18n import N_, _, both, language, ngettext
 from sources.report import OUTCOME_LABELS, SEVERITY_LABELS
 from sources.returns.commands import SUBMISSION_STATUS
 from sources.trace import Trace
@@ -104,6 +104,9 @@ def release_hint(release_dir: Path, mart: str, release_id: str) -> str | None:
         return None
     _, rows = read
     first = next((r for r in rows if r["value"] is not None), rows[0])
-    return (f"Every figure of this release traces back to the archived bytes it came from: "
-            f"`datacymru trace --release {release_id} --row N` (N = row of `{mart}.csv`), or e.g.\n\n"
+    en, cy = both("Every figure of this release traces back to the archived bytes it came from: "
+                  "`datacymru trace --release {release_id} --row N` (N = row of `{csv}`), or e.g.",
+                  release_id=release_id, csv=f"{mart}.csv")
+    # Dagster's metadata is read by English and Welsh speakers alike, as its descriptions are.
+    return (f"{en}\n\nCymraeg: {cy}\n\n"
             f"```\n{command(first['measure'], first['area_code'], first['period'], release_id)}\n```")
