@@ -31,10 +31,12 @@ from orchestration.freshness import FRESHNESS_CHECK
 from sources import alert_messages
 from sources.alerts import Alert, AlertError, channel_from_env
 from sources.catalogue import catalogue
+from sources.i18n import _, both
 from sources.publish import blocked_reports
 from sources.settings import Settings
 
 INTERVAL = 60
+WELSH_AFTER = "\n\nCymraeg: "  # Dagster's descriptions carry both languages, as the dbt models' do
 HISTORY = 100  # failed executions read per check and tick; more than a tick ever sees
 
 
@@ -46,8 +48,10 @@ def _deliver(context: SensorEvaluationContext, alerts: list[Alert]) -> tuple[int
             channel.send(alert)
         except AlertError as exc:
             context.log.error(str(exc))
-            return sent, f"sent {sent} of {len(alerts)} alert(s) through {channel.name}; {exc}"
-    return len(alerts), f"sent {len(alerts)} alert(s) through {channel.name}"
+            return sent, _("sent {sent} of {count} alert(s) through {channel}; {error}").format(
+                sent=sent, count=len(alerts), channel=channel.name, error=exc)
+    return len(alerts), _("sent {count} alert(s) through {channel}").format(count=len(alerts),
+                                                                             channel=channel.name)
 
 
 # Every code location: runs `datacymru` executes in its own process carry no code location, and
@@ -55,11 +59,13 @@ def _deliver(context: SensorEvaluationContext, alerts: list[Alert]) -> tuple[int
 @run_failure_sensor(name="run_failure_alert_sensor", default_status=sensor_status(),
                     monitor_all_code_locations=True,
                     minimum_interval_seconds=INTERVAL,
-                    description="Sends one alert for every failed run: the job, its error and a "
-                                "link to the run (DATA_CYMRU_UI_URL).")
+                    description=WELSH_AFTER.join(both(
+                        "Sends one alert for every failed run: the job, its error and a link to the "
+                        "run (DATA_CYMRU_UI_URL).")))
 def run_failure_alert_sensor(context: RunFailureSensorContext) -> None:
     run = context.dagster_run
-    steps = [f"step {e.step_key}: {_one_line(e.event_specific_data.error.message)}"
+    steps = [_("step {step}: {error}").format(step=e.step_key,
+                                               error=_one_line(e.event_specific_data.error.message))
              for e in context.get_step_failure_events() if e.event_specific_data.error]
     error = "; ".join(steps) or context.failure_event.message or ""
     alert = alert_messages.run_failed(run.run_id, run.job_name, error, dict(run.tags))
@@ -69,7 +75,7 @@ def run_failure_alert_sensor(context: RunFailureSensorContext) -> None:
 
 def _one_line(text: str) -> str:
     """A step's error on one line (Dagster's messages name the failed checks on their next lines)."""
-    return " ".join((text or "").split())[:400] or "failed"
+    return " ".join((text or "").split())[:400] or _("failed")
 
 
 def _failed_since(context: SensorEvaluationContext, keys: Iterable[AssetCheckKey],
@@ -87,8 +93,9 @@ def _cursor(context: SensorEvaluationContext) -> dict:
 
 @sensor(name="blocking_gate_alert_sensor", default_status=sensor_status(),
         minimum_interval_seconds=INTERVAL,
-        description="Sends one alert per run and asset when blocking checks (gates) fail: which "
-                    "checks, the run, and the report of the blocked release attempt.")
+        description=WELSH_AFTER.join(both(
+            "Sends one alert per run and asset when blocking checks (gates) fail: which checks, the "
+            "run, and the report of the blocked release attempt.")))
 def blocking_gate_alert_sensor(context: SensorEvaluationContext) -> SkipReason:
     cursor = _cursor(context)
     keys = [k for k in context.repository_def.asset_graph.asset_check_keys if k.name != FRESHNESS_CHECK]
@@ -110,13 +117,14 @@ def blocking_gate_alert_sensor(context: SensorEvaluationContext) -> SkipReason:
         context.update_cursor(json.dumps({"after": max(newest, cursor["after"])}))
     elif sent:
         context.update_cursor(json.dumps({"after": last_ids[sent - 1]}))
-    return SkipReason(said if alerts else "no blocking check failed since the last tick")
+    return SkipReason(said if alerts else _("no blocking check failed since the last tick"))
 
 
 @sensor(name="stale_dataset_alert_sensor", default_status=sensor_status(),
         minimum_interval_seconds=INTERVAL,
-        description="Sends one alert when a dataset's freshness check fails (its raw table is older "
-                    "than the catalogue's max_age_days), once per stale spell.")
+        description=WELSH_AFTER.join(both(
+            "Sends one alert when a dataset's freshness check fails (its raw table is older than the "
+            "catalogue's max_age_days), once per stale spell.")))
 def stale_dataset_alert_sensor(context: SensorEvaluationContext) -> SkipReason:
     cursor = _cursor(context)
     told: dict[str, float] = cursor.get("told", {})
@@ -139,13 +147,14 @@ def stale_dataset_alert_sensor(context: SensorEvaluationContext) -> SkipReason:
     sent, said = _deliver(context, alerts)
     if sent == len(alerts):
         context.update_cursor(json.dumps({"after": newest, "told": told}))
-    return SkipReason(said if alerts else "no dataset went stale since the last tick")
+    return SkipReason(said if alerts else _("no dataset went stale since the last tick"))
 
 
 @sensor(name="quarantined_return_alert_sensor", default_status=sensor_status(),
         minimum_interval_seconds=INTERVAL,
-        description="Sends one bilingual alert per council return quarantined in <home>/quarantine/, "
-                    "with its feedback report.")
+        description=WELSH_AFTER.join(both(
+            "Sends one bilingual alert per council return quarantined in <home>/quarantine/, with its "
+            "feedback report.")))
 def quarantined_return_alert_sensor(context: SensorEvaluationContext) -> SkipReason:
     told: list[str] = json.loads(context.cursor) if context.cursor else []
     folder = Settings.from_env().quarantine
@@ -156,7 +165,7 @@ def quarantined_return_alert_sensor(context: SensorEvaluationContext) -> SkipRea
     sent, said = _deliver(context, [alert_messages.return_quarantined(p) for p in new])
     if sent:
         context.update_cursor(json.dumps(told + [p.name for p in new[:sent]]))
-    return SkipReason(said if new else "no return quarantined since the last tick")
+    return SkipReason(said if new else _("no return quarantined since the last tick"))
 
 
 ALERT_SENSORS = [run_failure_alert_sensor, blocking_gate_alert_sensor, stale_dataset_alert_sensor,

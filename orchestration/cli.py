@@ -432,8 +432,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
     given = [args.measure, args.area, args.period]
     if args.row is None and not all(given):
-        raise UsageError("datacymru trace: give --measure, --area and --period, or --row N "
-                         "(with --release ID or --mart NAME)")
+        raise UsageError(_("datacymru trace: give --measure, --area and --period, or --row N "
+                           "(with --release ID or --mart NAME)"))
     settings = Settings.from_env()
     try:
         with _read_only() as con:
@@ -513,15 +513,15 @@ def build_parser() -> argparse.ArgumentParser:
                                              "are as they were written (exit 1 if not)"))
     verify.add_argument("--format", choices=("table", "json"), default="table")
     verify.set_defaults(func=cmd_audit_verify)
-    trace = sub.add_parser("trace", help="follow one published figure back to its archived bytes")
-    trace.add_argument("--release", metavar="ID", help="a release id; default: the current marts "
-                                                        "and their latest releases")
-    trace.add_argument("--mart", choices=mart_names(), metavar="NAME", help="the mart of --row")
-    trace.add_argument("--measure", help="measure or indicator id, e.g. PAM/030 or 'NI 15'")
-    trace.add_argument("--area", help="GSS code, e.g. W06000015")
-    trace.add_argument("--period", help="period as published, e.g. 2024-25")
+    trace = sub.add_parser("trace", help=_("follow one published figure back to its archived bytes"))
+    trace.add_argument("--release", metavar="ID", help=_("a release id; default: the current marts "
+                                                          "and their latest releases"))
+    trace.add_argument("--mart", choices=mart_names(), metavar="NAME", help=_("the mart of --row"))
+    trace.add_argument("--measure", help=_("measure or indicator id, e.g. PAM/030 or 'NI 15'"))
+    trace.add_argument("--area", help=_("GSS code, e.g. W06000015"))
+    trace.add_argument("--period", help=_("period as published, e.g. 2024-25"))
     trace.add_argument("--row", type=int, metavar="N",
-                       help="row N of the release CSV (1 = the first row after the header)")
+                       help=_("row N of the release CSV (1 = the first row after the header)"))
     trace.add_argument("--format", choices=("text", "json"), default="text")
     trace.set_defaults(func=cmd_trace)
 

@@ -9,8 +9,10 @@ from dagster import AssetSelection, ScheduleDefinition, define_asset_job
 from orchestration.assets.sources import archive_key
 from orchestration.automation import schedule_status
 from sources.catalogue import Dataset
+from sources.i18n import both
 
 TIMEZONE = "Europe/London"
+WELSH_AFTER = "\n\nCymraeg: "  # Dagster's descriptions carry both languages, as the dbt models' do
 
 
 def build_schedules(catalogue: dict[str, Dataset]) -> list[ScheduleDefinition]:
@@ -28,11 +30,13 @@ def build_schedules(catalogue: dict[str, Dataset]) -> list[ScheduleDefinition]:
         job = define_asset_job(
             name.removesuffix("_refresh") + "_job",
             selection=AssetSelection.assets(*[archive_key(d) for d in datasets]).downstream(),
-            description=f"Refresh {listed} and what depends on them.")
+            description=WELSH_AFTER.join(both("Refresh {datasets} and what depends on them.",
+                                              datasets=listed)))
         schedules.append(ScheduleDefinition(
             name=name, job=job, cron_schedule=cron, execution_timezone=TIMEZONE,
             default_status=schedule_status(),
-            description=f"Refreshes {listed} (cron `{cron}`, {TIMEZONE}), then rebuilds, checks "
-                        "and releases the marts that use them. Started with DATA_CYMRU_AUTOMATION=on "
-                        "(`make ui-live`) or switched on in the UI."))
+            description=WELSH_AFTER.join(both(
+                "Refreshes {datasets} (cron `{cron}`, {timezone}), then rebuilds, checks and "
+                "releases the marts that use them. Started with DATA_CYMRU_AUTOMATION=on (`make "
+                "ui-live`) or switched on in the UI.", datasets=listed, cron=cron, timezone=TIMEZONE))))
     return schedules

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sources.catalogue import Dataset, catalogue
+from sources.i18n import _, ngettext
 from sources.settings import Settings
 from sources.status import dataset_status, mart_status, open_quarantines
 
@@ -45,44 +46,62 @@ def gather(settings: Settings, instance: DagsterInstance, now: datetime | None =
 
 def _when(value) -> str:
     if value is None:
-        return "never"
+        return _("never")
     text = value.isoformat() if isinstance(value, datetime) else str(value)
     return text[:16].replace("T", " ")
 
 
+def _outcomes(by_outcome: dict[str, int]) -> str:
+    from sources.report import OUTCOME_LABELS
+
+    return ", ".join(f"{n} {_(OUTCOME_LABELS.get(o, o))}"
+                     for o, n in sorted(by_outcome.items())) or _("none run")
+
+
+def _release(mart: dict) -> str:
+    release = mart["latest_release"]
+    if not release:
+        return _("none")
+    return f"{release['release_id']} ({_when(release['created_at'])})"
+
+
 def render(status: dict) -> str:
     from orchestration.cli import _table
+    from sources.report import OUTCOME_LABELS, SEVERITY_LABELS
 
-    lines = [f"Data Cymru status of {status['home']} (mode {status['mode']}), "
-             f"{_when(status['as_of'])} UTC", "", "Datasets:"]
+    lines = [_("Data Cymru status of {home} (mode {mode}), {when} UTC").format(
+        home=status["home"], mode=status["mode"], when=_when(status["as_of"])), "", _("Datasets:")]
     lines.append(_table([[d["dataset"], _when(d["last_fetch_at"]),
                           (d["fetch_data_version"] or "")[:12], _when(d["last_load_at"]),
                           (d["loaded_data_version"] or "")[:12], d["rows"] if d["rows"] is not None else "",
-                          "never" if d["age_days"] is None else f"{d['age_days']:g} d",
-                          f"{d['max_age_days']} d", "STALE" if d["stale"] else "fresh"]
+                          _("never") if d["age_days"] is None else _("{days} d").format(
+                              days=f"{d['age_days']:g}"),
+                          _("{days} d").format(days=d["max_age_days"]),
+                          _("STALE") if d["stale"] else _("fresh")]
                          for d in status["datasets"]],
-                        ["dataset", "last fetch", "fetched", "last load", "loaded", "rows", "age",
-                         "max age", "freshness"]))
-    lines += ["", "Marts:"]
-    lines.append(_table([[m["mart"], m["checks"],
-                          ", ".join(f"{n} {o.replace('_', ' ')}" for o, n in
-                                    sorted(m["checks_by_outcome"].items())) or "none run",
-                          _when(m["last_checked_at"]),
-                          (f"{m['latest_release']['release_id']} ({_when(m['latest_release']['created_at'])})"
-                           if m["latest_release"] else "none")] for m in status["marts"]],
-                        ["mart", "checks", "newest outcomes", "last checked", "latest release"]))
+                        [_("dataset"), _("last fetch"), _("fetched"), _("last load"), _("loaded"),
+                         _("rows"), _("age"), _("max age"), _("freshness")]))
+    lines += ["", _("Marts:")]
+    lines.append(_table([[m["mart"], m["checks"], _outcomes(m["checks_by_outcome"]),
+                          _when(m["last_checked_at"]), _release(m)] for m in status["marts"]],
+                        [_("mart"), _("checks"), _("newest outcomes"), _("last checked"),
+                         _("latest release")]))
     for mart in status["marts"]:
         for check in mart["not_passed"]:
-            lines.append(f"   {mart['mart']}: {check['check']} {check['outcome']} ({check['severity']})")
+            lines.append(f"   {mart['mart']}: {check['check']} "
+                         f"{_(OUTCOME_LABELS.get(check['outcome'], check['outcome']))} "
+                         f"({_(SEVERITY_LABELS.get(check['severity'], check['severity']))})")
     quarantines = status["open_quarantines"]
-    lines += ["", f"Open quarantines: {len(quarantines) or 'none'}"]
+    lines += ["", _("Open quarantines: {count}").format(count=len(quarantines) or _("none"))]
     for q in quarantines:
         lines.append(f"   {q['submission_id']}  {q['council_code'] or '?'}  {q['collection'] or '?'}  "
-                     f"{q['original_name'] or q['file_name']}: {q['errors']} error(s); "
-                     f"feedback {q['feedback_path']}")
+                     + ngettext("{file}: {count} error; feedback {feedback}",
+                                "{file}: {count} errors; feedback {feedback}", q["errors"] or 0).format(
+                         file=q["original_name"] or q["file_name"], count=q["errors"],
+                         feedback=q["feedback_path"]))
     stale = status["stale_datasets"]
-    lines += ["", "Stale datasets: " + (", ".join(stale) if stale else "none")
-              + (" (`datacymru refresh --dataset ID` refreshes one)" if stale else "")]
+    lines += ["", _("Stale datasets: {datasets} (`datacymru refresh --dataset ID` refreshes one)").format(
+        datasets=", ".join(stale)) if stale else _("Stale datasets: none")]
     return "\n".join(lines)
 
 
@@ -102,7 +121,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def add_status_command(sub: argparse._SubParsersAction) -> None:
-    status = sub.add_parser("status", help="what state the platform is in: datasets (last fetch, "
-                                           "load, freshness), marts (checks, release), quarantines")
+    status = sub.add_parser("status", help=_("what state the platform is in: datasets (last fetch, "
+                                             "load, freshness), marts (checks, release), quarantines"))
     status.add_argument("--format", choices=("table", "json"), default="table")
     status.set_defaults(func=cmd_status)

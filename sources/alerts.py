@@ -21,10 +21,14 @@ from email.message import EmailMessage
 
 import requests
 
+from sources.i18n import N_, _, gettext, language
+
 WEBHOOK_ENV = "DATA_CYMRU_ALERT_WEBHOOK"
 SMTP_ENV = "DATA_CYMRU_ALERT_SMTP_"
 UI_URL_ENV = "DATA_CYMRU_UI_URL"
 TIMEOUT_SECONDS = 20
+# The headings of a message's lines.
+WHAT, WHY, WHERE, RUN = N_("What: {what}"), N_("Why: {why}"), N_("Where to look: {where}"), N_("Run: {link}")
 
 
 class AlertError(RuntimeError):
@@ -35,8 +39,9 @@ class AlertError(RuntimeError):
 class Alert:
     """One event worth telling someone about.
 
-    `what` says what failed, `why` why, `where` where to look (paths, commands); the Welsh
-    lines are given where a council reads the message.
+    `what` says what failed, `why` why, `where` where to look (paths, commands), all in `lang`
+    (the chosen language when the alert was made); a council's alert is English with the Welsh
+    lines below (`subject_cy`, `lines_cy`).
     """
 
     kind: str  # run_failed | gate_failed | dataset_stale | return_quarantined
@@ -48,13 +53,17 @@ class Alert:
     subject_cy: str | None = None
     lines_cy: tuple[str, ...] = ()
     facts: Mapping[str, str] = field(default_factory=dict)
+    lang: str = field(default_factory=language)
 
     def text(self) -> str:
         """The message as a person reads it: English, then Welsh where given."""
-        lines = [self.subject, "", f"What: {self.what}", f"Why: {self.why}"]
-        lines += [f"Where to look: {w}" for w in self.where]
+        def say(msgid: str, **values: str) -> str:
+            return gettext(msgid, self.lang).format(**values)
+
+        lines = [self.subject, "", say(WHAT, what=self.what), say(WHY, why=self.why)]
+        lines += [say(WHERE, where=w) for w in self.where]
         if self.link:
-            lines.append(f"Run: {self.link}")
+            lines.append(say(RUN, link=self.link))
         if self.subject_cy:
             lines += ["", self.subject_cy, *self.lines_cy]
         return "\n".join(lines)
@@ -89,24 +98,27 @@ def channel_from_env(env: Mapping[str, str] | None = None,
     env = os.environ if env is None else env
     url = env.get(WEBHOOK_ENV, "").strip()
     if url:
-        return Channel(f"webhook {url}", lambda alert: _post(url, alert))
+        return Channel(_("webhook {url}").format(url=url), lambda alert: _post(url, alert))
     host = env.get(SMTP_ENV + "HOST", "").strip()
     if host:
         settings = _smtp_settings(env, host)
-        return Channel(f"e-mail via {host}:{settings['port']}", lambda alert: _mail(settings, alert))
+        return Channel(_("e-mail via {host}:{port}").format(host=host, port=settings["port"]),
+                       lambda alert: _mail(settings, alert))
     logger = log or logging.getLogger("datacymru.alerts")
-    return Channel("log", lambda alert: logger.warning("ALERT %s", alert.text()))
+    return Channel(_("log"), lambda alert: logger.warning("ALERT %s", alert.text()))
 
 
 def _post(url: str, alert: Alert) -> None:
     try:
         answer = requests.post(url, json=alert.payload(), timeout=TIMEOUT_SECONDS)
     except requests.RequestException as exc:
-        raise AlertError(f"alert not sent to the webhook {url} ({type(exc).__name__}: {exc}); "
-                         f"check {WEBHOOK_ENV} and that the address is reachable") from exc
+        raise AlertError(_("alert not sent to the webhook {url} ({error}); check {setting} and that "
+                           "the address is reachable").format(
+            url=url, error=f"{type(exc).__name__}: {exc}", setting=WEBHOOK_ENV)) from exc
     if answer.status_code >= 300:
-        raise AlertError(f"alert not sent: the webhook {url} answered {answer.status_code} "
-                         f"{answer.text[:200]!r}; check {WEBHOOK_ENV}")
+        raise AlertError(_("alert not sent: the webhook {url} answered {status} {body}; check "
+                           "{setting}").format(url=url, status=answer.status_code,
+                                               body=repr(answer.text[:200]), setting=WEBHOOK_ENV))
 
 
 def _smtp_settings(env: Mapping[str, str], host: str) -> dict:
@@ -116,9 +128,10 @@ def _smtp_settings(env: Mapping[str, str], host: str) -> dict:
     port = get("PORT", "25")
     recipients = [a.strip() for a in get("TO").split(",") if a.strip()]
     if not port.isdigit() or not recipients or not get("FROM"):
-        raise AlertError(f"{SMTP_ENV}HOST is set, so alerts go by e-mail: also set {SMTP_ENV}FROM, "
-                         f"{SMTP_ENV}TO (comma-separated) and a numeric {SMTP_ENV}PORT "
-                         f"(got port {port!r}, {len(recipients)} recipient(s))")
+        raise AlertError(_("{prefix}HOST is set, so alerts go by e-mail: also set {prefix}FROM, "
+                           "{prefix}TO (comma-separated) and a numeric {prefix}PORT (got port "
+                           "{port}, {count} recipient(s))").format(
+            prefix=SMTP_ENV, port=repr(port), count=len(recipients)))
     return {"host": host, "port": int(port), "from": get("FROM"), "to": recipients,
             "user": get("USER"), "password": get("PASSWORD"),
             "starttls": get("STARTTLS").lower() in ("on", "1", "true", "yes")}
@@ -138,5 +151,7 @@ def _mail(settings: dict, alert: Alert) -> None:
                 smtp.login(settings["user"], settings["password"])
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
-        raise AlertError(f"alert not e-mailed through {settings['host']}:{settings['port']} "
-                         f"({type(exc).__name__}: {exc}); check the {SMTP_ENV}* settings") from exc
+        raise AlertError(_("alert not e-mailed through {host}:{port} ({error}); check the "
+                           "{prefix}* settings").format(
+            host=settings["host"], port=settings["port"], error=f"{type(exc).__name__}: {exc}",
+            prefix=SMTP_ENV)) from exc

@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 
 from sources.archive import sha256_file
+from sources.i18n import both
 from sources.returns.config import ReturnsConfig
 from sources.returns.reader import read_table
 
@@ -38,14 +39,16 @@ class RawLink:
     raw_row: dict[str, Any]
     record: dict[str, Any] | None
     submission: dict[str, Any] | None = None
-    problems: list[str] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (English, Welsh)
 
     @property
     def proved(self) -> bool:
         return not self.problems
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "proved": self.proved}
+        fields = {k: v for k, v in asdict(self).items() if k != "problems"}
+        return {**fields, "problems_en": [en for en, _ in self.problems],
+                "problems_cy": [cy for _, cy in self.problems], "proved": self.proved}
 
 
 def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
@@ -113,8 +116,9 @@ def _publisher_link(con: duckdb.DuckDBPyConnection, table: str, sha256: str, loa
     archive_dir = archive_root / provider / dataset
     link = RawLink(table, None, "", None, sha256, None, None, None, None, {}, None)
     if load_row is None:
-        link.problems.append(f"raw.{table} has no _load_row for file {sha256[:12]}…: it was "
-                             "loaded before rows were numbered; run `datacymru refresh --force`")
+        link.problems.append(both("raw.{table} has no _load_row for file {sha}…: it was loaded "
+                                  "before rows were numbered; run `datacymru refresh --force`",
+                                  table=table, sha=sha256[:12]))
         return link
     # The file's records are numbered on from its first row in the load (see `_load_row`).
     rows = _dicts(con.execute(
@@ -123,8 +127,8 @@ def _publisher_link(con: duckdb.DuckDBPyConnection, table: str, sha256: str, loa
             FROM raw.{table} WHERE CAST(_archive_sha256 AS VARCHAR) = $1 AND _load_row = $2""",
         [sha256, load_row]))
     if not rows:
-        link.problems.append(f"no raw.{table} row with _archive_sha256 {sha256[:12]}… and "
-                             f"_load_row {load_row}")
+        link.problems.append(both("no raw.{table} row with _archive_sha256 {sha}… and _load_row "
+                                  "{load_row}", table=table, sha=sha256[:12], load_row=load_row))
         return link
     number = rows[0].pop("_record")
     link.position = f"record {number}"
@@ -140,22 +144,26 @@ def _publisher_link(con: duckdb.DuckDBPyConnection, table: str, sha256: str, loa
 def _prove(link: RawLink, path: Path | None, read, archive_dir: Path) -> None:
     """Re-hash the archived file and compare the record at the link's position with the raw row."""
     if path is None:
-        link.problems.append(f"archived file {link.archive_sha256}.* is missing from {archive_dir}")
+        link.problems.append(both("archived file {sha}.* is missing from {folder}",
+                                  sha=link.archive_sha256, folder=archive_dir))
         return
     link.archive_file = str(path)
     link.sha256_now = sha256_file(path)
     if link.sha256_now != link.archive_sha256:
-        link.problems.append(f"{path} now hashes to {link.sha256_now}, not {link.archive_sha256}: "
-                             "the archived file was changed after it was loaded")
+        link.problems.append(both("{path} now hashes to {now}, not {recorded}: the archived file "
+                                  "was changed after it was loaded", path=path,
+                                  now=link.sha256_now, recorded=link.archive_sha256))
         return
     link.record = read(path)
     if link.record is None:
-        link.problems.append(f"{path} has no record at {link.position}")
+        link.problems.append(both("{path} has no record at {position}", path=path,
+                                  position=link.position))
         return
     wrong = _mismatches(link.raw_row, link.record)
     if wrong:
-        link.problems.append(f"{path} {link.position} does not hold raw.{link.table}'s "
-                             f"{', '.join(wrong)}: the raw table and the archive disagree")
+        link.problems.append(both("{path} {position} does not hold raw.{table}'s {columns}: the "
+                                  "raw table and the archive disagree", path=path,
+                                  position=link.position, table=link.table, columns=", ".join(wrong)))
 
 
 def _return_link(con: duckdb.DuckDBPyConnection, table: str, submission_id: str, source_row: int,
@@ -174,9 +182,11 @@ def _return_link(con: duckdb.DuckDBPyConnection, table: str, submission_id: str,
     link = RawLink(table, None, position, None, sha, None, None, None, None,
                    rows[0] if rows else {}, None, submission=sub)
     if not rows:
-        link.problems.append(f"no raw.{table} row for submission {submission_id} row {source_row}")
+        link.problems.append(both("no raw.{table} row for submission {submission} row {row}",
+                                  table=table, submission=submission_id, row=source_row))
     if sub is None:
-        link.problems.append(f"submission {submission_id} is not in audit.submissions")
+        link.problems.append(both("submission {submission} is not in audit.submissions",
+                                  submission=submission_id))
     if link.problems:
         return link
     link.source_url = str(rows[0]["_source_url"])

@@ -5,7 +5,8 @@ the pages show exactly the gated figures. Councils and their Welsh names, measur
 quartiles and directions are the mart's, as published; units, markers and notes are explained
 from the dbt seeds that define them. Static and offline: no script, no request to the network;
 charts are inline SVG, each with a table of its numbers. The bar geometry is the compliance
-report's (`sources/report.py`); words are in `sources/site_labels.py`.
+report's (`sources/report.py`); every word is a catalogue msgid (`sources/i18n.py`), the words of
+ranks' directions and polarities those of the release's label columns (`sources/labels.py`).
 """
 
 from __future__ import annotations
@@ -19,13 +20,17 @@ from typing import Any
 
 import jinja2
 
+from sources.i18n import LANGUAGES, N_, gettext
+from sources.labels import ENUM_LABELS
 from sources.report import TEMPLATES, _measure_chart, _scale, format_number
-from sources.site_labels import LANGUAGES, label
 from sources.trace_render import command as trace_command
 
 SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
 MEASURE_COLUMNS = ("measure_id", "indicator_id")
 WALES = "W92000004"
+TRACE_TEXT = N_("Row {row} of the release file {file}, from the source dataset {dataset} (archived "
+                "file sha256 {sha}). To follow it back to the archived bytes, with every model and "
+                "check on the way, run:")
 SERIES_WIDTH, SERIES_HEIGHT, SERIES_LEFT, SERIES_RIGHT, SERIES_TOP, SERIES_BOTTOM = 640, 260, 70, 40, 20, 50
 
 
@@ -69,6 +74,14 @@ def read_release(csv_path: Path) -> tuple[str, list[dict[str, Any]]] | None:
     return column, rows
 
 
+def _enum(column: str, value: str | None, lang: str) -> str | None:
+    """The words of an enumerated value, as the release's `<column>_en`/`_cy` columns give them."""
+    if not value:
+        return None
+    msgid = ENUM_LABELS[column].get(value)
+    return gettext(msgid, lang) if msgid else value
+
+
 def _title(row: dict[str, Any], lang: str) -> str:
     return row.get(f"measure_title_{lang}") or row.get(f"indicator_title_{lang}") or row["measure"]
 
@@ -107,10 +120,10 @@ def _figure(row: dict[str, Any] | None, vocab: dict[str, Any], lang: str, releas
     return {**row, "anchor": f"trace-{slug(row['measure'])}-{row['area_code']}-{slug(row['period'])}",
             "marker_words": vocab["markers"].get(row.get("marker") or "", ("", ""))[i],
             "notes_words": notes,
-            "direction_words": label(row["direction"], lang) if row.get("direction") else None,
-            "trace_text": label("trace_text", lang, row=row["csv_row"], file=file_name,
-                                dataset=row.get("source_dataset") or "",
-                                sha=(row.get("source_archive_sha256") or "")[:12]),
+            "direction_words": _enum("direction", row.get("direction"), lang),
+            "trace_text": gettext(TRACE_TEXT, lang).format(
+                row=row["csv_row"], file=file_name, dataset=row.get("source_dataset") or "",
+                sha=(row.get("source_archive_sha256") or "")[:12]),
             "trace_command": trace_command(row["measure"], row["area_code"], row["period"], release_id)}
 
 
@@ -175,7 +188,7 @@ def _council_page(b: Benchmarks, council: tuple[str, str, str], lang: str, commo
         sections.append({
             "measure": m, "title": _title(b.first[m], lang), "period": period,
             "unit": vocab["units"].get(b.first[m].get("unit"), ("", ""))[LANGUAGES.index(lang)],
-            "polarity": label(b.first[m].get("polarity") or "neutral", lang),
+            "polarity": _enum("polarity", b.first[m].get("polarity") or "neutral", lang),
             "figure": _figure(row, vocab, lang, common["release_id"], common["csv_name"]),
             "bars": b.bar_chart(m, period, code, f"bars-{slug(m)}"),
             "series": _series_chart(points), "points": points})
@@ -194,7 +207,7 @@ def _measure_page(b: Benchmarks, measure: str, lang: str, common: dict[str, Any]
     return _environment().get_template("site_measure.html.j2").render(
         **common, lang=lang, measure=measure, title=_title(b.first[measure], lang), period=period,
         unit=vocab["units"].get(b.first[measure].get("unit"), ("", ""))[LANGUAGES.index(lang)],
-        polarity=label(b.first[measure].get("polarity") or "neutral", lang),
+        polarity=_enum("polarity", b.first[measure].get("polarity") or "neutral", lang),
         figures=figures, wales=_figure(wales, vocab, lang, common["release_id"], common["csv_name"]),
         bars=b.bar_chart(measure, period, None, "bars"),
         other=f"{slug(measure)}.{'cy' if lang == 'en' else 'en'}.html")
@@ -202,8 +215,9 @@ def _measure_page(b: Benchmarks, measure: str, lang: str, common: dict[str, Any]
 
 def _common(lang: str, mart: str, release_id: str, metadata: dict[str, Any], ranked: bool) -> dict[str, Any]:
     """What every page of one language shows: release, SAMPLE label, and the words."""
-    def words(key: str, **values: object) -> str:
-        return label(key, lang, **values)
+    def words(msgid: str, in_lang: str | None = None, **values: object) -> str:
+        """`t("...", count=3)` in the templates: the page's language, or `in_lang` if given."""
+        return gettext(msgid, in_lang or lang).format(**values)
 
     return {"release_id": release_id, "mart": mart, "csv_name": f"{mart}.csv",
             "release_title": metadata.get(f"title_{lang}") or mart,

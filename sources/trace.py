@@ -24,6 +24,7 @@ from typing import Any
 
 import duckdb
 
+from sources.i18n import _, both
 from sources.raw_records import RawLink, raw_links
 from sources.trace_lineage import Lineage, ModelStep, TraceError, columns_of, dicts, model_steps
 
@@ -49,7 +50,7 @@ class Trace:
     models: list[ModelStep]
     raw: list[RawLink]
     history: list[dict[str, Any]]
-    missing: list[str] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)  # (English, Welsh) sentences
 
     @property
     def whole(self) -> bool:
@@ -58,7 +59,8 @@ class Trace:
     def to_json(self) -> dict[str, Any]:
         return {
             "figure": vars(self.figure), "mart": self.mart, "whole": self.whole,
-            "missing": self.missing, "release": self.release, "checks": self.checks,
+            "missing_en": [en for en, _cy in self.missing],
+            "missing_cy": [cy for _en, cy in self.missing], "release": self.release, "checks": self.checks,
             "mart_row": self.mart_row, "wales_row": self.wales_row,
             "models": [vars(m) for m in self.models],
             "raw": [r.to_json() for r in self.raw], "history": self.history,
@@ -73,8 +75,9 @@ def find_mart(con: duckdb.DuckDBPyConnection, lineage: Lineage, measure: str) ->
         if column and con.execute(f"SELECT 1 FROM marts.{mart} WHERE {column} = ? LIMIT 1",
                                   [measure]).fetchone():
             return mart, column
-    raise TraceError(f"no mart publishes measure {measure!r}; measure ids are in the release "
-                     "CSVs' measure_id / indicator_id columns (e.g. PAM/030, NI 15)")
+    raise TraceError(_("no mart publishes measure {measure}; measure ids are in the release CSVs' "
+                       "measure_id / indicator_id columns (e.g. PAM/030, NI 15)").format(
+        measure=repr(measure)))
 
 
 def mart_row(con: duckdb.DuckDBPyConnection, mart: str, column: str,
@@ -85,8 +88,10 @@ def mart_row(con: duckdb.DuckDBPyConnection, mart: str, column: str,
         periods = [r[0] for r in con.execute(
             f"SELECT DISTINCT period FROM marts.{mart} WHERE {column} = ? AND area_code = ? "
             "ORDER BY 1", [figure.measure, figure.area]).fetchall()]
-        raise TraceError(f"{mart} has no row for {figure.measure} in {figure.area} for "
-                         f"{figure.period}; periods with a row: {', '.join(periods) or 'none'}")
+        raise TraceError(_("{mart} has no row for {measure} in {area} for {period}; periods with a "
+                           "row: {periods}").format(mart=mart, measure=figure.measure,
+                                                    area=figure.area, period=figure.period,
+                                                    periods=", ".join(periods) or _("none")))
     return rows[0]
 
 
@@ -143,9 +148,9 @@ def release_row(release_dir: Path, mart: str, column: str, figure: Figure | None
             if figure and (row[column], row["area_code"], row["period"]) == (
                     figure.measure, figure.area, figure.period):
                 return {"csv": str(path), "csv_row": n, **row}
-    asked = f"row {row_number}" if row_number is not None else (
-        f"{figure.measure} {figure.area} {figure.period}" if figure else "a row")
-    raise TraceError(f"{path} has no {asked}")
+    asked = _("row {row}").format(row=row_number) if row_number is not None else (
+        f"{figure.measure} {figure.area} {figure.period}" if figure else _("a row"))
+    raise TraceError(_("{path} has no {asked}").format(path=path, asked=asked))
 
 
 def find_release(releases_root: Path, release_id: str) -> tuple[str, Path]:
@@ -153,8 +158,9 @@ def find_release(releases_root: Path, release_id: str) -> tuple[str, Path]:
     for folder in sorted(releases_root.glob(f"*/{release_id}")):
         if (folder / "metadata.json").exists():
             return folder.parent.name, folder
-    raise TraceError(f"no release {release_id!r} under {releases_root}/<mart>/; release ids are "
-                     "the folder names there (`datacymru audit release ID` shows one)")
+    raise TraceError(_("no release {release_id} under {releases}/<mart>/; release ids are the "
+                       "folder names there (`datacymru audit release ID` shows one)").format(
+        release_id=repr(release_id), releases=releases_root))
 
 
 def _same_value(published: str | None, value: Any) -> bool:
@@ -171,16 +177,19 @@ def _release_part(con: duckdb.DuckDBPyConnection, mart: str, folder: Path, row: 
     from sources.gates.audit import release_checks
 
     checks = [c for c in release_checks(con, folder.name) if mart in str(c.get("asset_key"))]
-    missing = [] if checks else [f"release {folder.name} relied on no recorded check executions "
-                                 "for this mart (audit.release_checks)"]
+    missing = [] if checks else [both("release {release_id} relied on no recorded check "
+                                      "executions for this mart (audit.release_checks)",
+                                      release_id=folder.name)]
     metadata = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
     release = {"release_id": folder.name, "path": str(folder),
                "status_label_en": metadata.get("status_label_en"),
+               "status_label_cy": metadata.get("status_label_cy"),
                "csv_sha256": metadata.get("csv_sha256"), "row": published}
     if not _same_value(published.get("value"), row.get("value")):
-        release["warehouse_differs"] = (
-            f"the release publishes {published.get('value')!r} but marts.{mart} now holds "
-            f"{row.get('value')!r}: the models below show the current build, not this release's")
+        release["warehouse_differs_en"], release["warehouse_differs_cy"] = both(
+            "the release publishes {published} but marts.{mart} now holds {current}: the models "
+            "below show the current build, not this release's",
+            published=repr(published.get("value")), mart=mart, current=repr(row.get("value")))
     return release, checks, missing
 
 
@@ -198,23 +207,25 @@ def _resolve(con: duckdb.DuckDBPyConnection, lineage: Lineage, releases_root: Pa
         mart, folder = find_release(releases_root, release_id)
     elif csv_row is not None:
         if not mart:
-            raise TraceError("--row needs --release ID or --mart NAME to say which CSV it is in")
+            raise TraceError(_("--row needs --release ID or --mart NAME to say which CSV it is in"))
         folder = _latest(releases_root, mart)
         if folder is None:
-            raise TraceError(f"{mart} has no release yet; run `datacymru refresh`")
+            raise TraceError(_("{mart} has no release yet; run `datacymru refresh`").format(mart=mart))
     if csv_row is not None:
         cols = columns_of(con, f"marts.{mart}")
         column = next((c for c in MEASURE_COLUMNS if c in cols), None)
         if column is None:
-            raise TraceError(f"{mart} has no measure column ({' or '.join(MEASURE_COLUMNS)}), so a "
-                             "row of it is not one figure; trace a mart of measures by area")
+            raise TraceError(_("{mart} has no measure column ({columns}), so a row of it is not one "
+                               "figure; trace a mart of measures by area").format(
+                mart=mart, columns=" / ".join(MEASURE_COLUMNS)))
         published = release_row(folder, mart, column, row_number=csv_row)
         figure = Figure(published[column], published["area_code"], published["period"])
     if figure is None:
-        raise TraceError("say which figure: --measure, --area and --period, or --row N")
+        raise TraceError(_("say which figure: --measure, --area and --period, or --row N"))
     found_mart, column = find_mart(con, lineage, figure.measure)
     if mart and mart != found_mart:
-        raise TraceError(f"{figure.measure} is published in {found_mart}, not {mart}")
+        raise TraceError(_("{measure} is published in {found}, not {mart}").format(
+            measure=figure.measure, found=found_mart, mart=mart))
     return found_mart, column, figure, folder or _latest(releases_root, found_mart)
 
 
@@ -231,7 +242,8 @@ def trace_figure(con: duckdb.DuckDBPyConnection, *, manifest: Path, archive_root
         published = release_row(folder, mart, column, figure)
         release, checks, missing = _release_part(con, mart, folder, row, published)
     else:
-        missing.append(f"{mart} has no release yet, so no published figure and no gates")
+        missing.append(both("{mart} has no release yet, so no published figure and no gates",
+                            mart=mart))
     wales = None
     if figure.area != WALES:
         wales_rows = dicts(con.execute(f"SELECT * FROM marts.{mart} WHERE {column} = ? AND "
@@ -240,7 +252,8 @@ def trace_figure(con: duckdb.DuckDBPyConnection, *, manifest: Path, archive_root
         wales = wales_rows[0] if wales_rows else None
     steps, staged = model_steps(con, lineage, mart, row)
     if not staged:
-        missing.append(f"no staging row on the path from {mart} names a raw table's archive file")
+        missing.append(both("no staging row on the path from {mart} names a raw table's archive "
+                            "file", mart=mart))
     links, raw_missing = staged_links(con, lineage, staged, archive_root)
     history = release_history(releases_root, mart, column, figure)
     return Trace(figure, mart, release, checks, row, wales, steps, links, history,

@@ -19,9 +19,10 @@ from typing import Any
 
 import pytest
 
+from sources.i18n import gettext
+from sources.labels import ENUM_LABELS
 from sources.report import format_number
 from sources.site import WALES, slug
-from sources.site_labels import label
 
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")
                  if shutil.which(n)), None)
@@ -124,11 +125,11 @@ def test_council_page_shows_the_release_figures_with_the_council_highlighted(rel
         assert value.startswith(shown(row["value"])), (measure, value, row["value"])
         assert clean(fields.fields[(measure, "wales")]) == shown(row["wales_value"])
         if row["rank"]:
-            assert clean(fields.fields[(measure, "rank")]) == label(
-                "rank_of", "en", rank=row["rank"], count=row["councils_reporting"])
+            assert clean(fields.fields[(measure, "rank")]) == gettext("{rank} of {count}", "en").format(
+                rank=row["rank"], count=row["councils_reporting"])
             assert clean(fields.fields[(measure, "quartile")]).startswith(row["quartile"])
         direction = clean(fields.fields[(measure, "direction")])
-        assert direction.startswith(label(row["direction"], "en"))
+        assert direction.startswith(ENUM_LABELS["direction"][row["direction"]])
         with_bar += bool(row["value"])
     # Cardiff is the highlighted bar of every measure's chart of all 22 where it has a value
     assert fields.highlighted == [CARDIFF] * with_bar and with_bar
@@ -156,8 +157,10 @@ def test_welsh_measure_page_is_in_welsh_with_the_release_figures(release, tmp_pa
     wales = next(r for r in rows if (r["measure_id"], r["area_code"], r["period"]) ==
                  (measure, WALES, period))
     assert clean(fields.fields[(None, "wales")]) == shown(wales["value"])
-    for key in ("rank", "quartile", "wales", "councils", "trace", "welsh_unreviewed"):
-        assert label(key, "cy") in dom, key
+    for msgid in ("Rank among councils", "Quartile", "Wales", "Councils",
+                  "Where this figure comes from",
+                  "The Welsh text of these pages awaits review by a translator."):
+        assert gettext(msgid, "cy") in dom, msgid
     assert wales["measure_title_cy"] in dom
     assert "Isle of Anglesey" not in dom and "Ynys Môn" in dom
     assert "Data sampl" in dom  # the SAMPLE label of the release, in Welsh

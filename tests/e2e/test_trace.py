@@ -29,7 +29,7 @@ def trace(cli, home: Path, *args: str) -> tuple[subprocess.CompletedProcess, dic
 
 def figure(cli, home: Path, measure: str) -> dict[str, Any]:
     done, doc = trace(cli, home, "--measure", measure, "--area", AREA, "--period", PERIOD)
-    assert done.returncode == 0 and doc["whole"], doc["missing"]
+    assert done.returncode == 0 and doc["whole"], doc["missing_en"]
     return doc
 
 
@@ -129,7 +129,7 @@ def test_an_archived_file_changed_after_loading_breaks_the_chain(home, cli, tmp_
         handle.write(b"\n")
     done, broken = trace(cli, copy, "--measure", "NI 15", "--area", AREA, "--period", PERIOD)
     assert done.returncode == 1 and not broken["whole"]
-    assert any(str(target) in m and "changed after it was loaded" in m for m in broken["missing"])
+    assert any(str(target) in m and "changed after it was loaded" in m for m in broken["missing_en"])
     text = cli(copy, "trace", "--measure", "NI 15", "--area", AREA, "--period", PERIOD)
     assert text.returncode == 1 and "Trace NOT whole" in text.stdout and "NOT PROVED" in text.stdout
 
@@ -142,7 +142,7 @@ def test_an_unknown_figure_is_one_sentence(home, cli):
 
 def test_a_wales_figure_from_council_returns_reaches_all_22_submissions(home, cli):
     done, doc = trace(cli, home, "--measure", "PAM/001", "--area", "W92000004", "--period", PERIOD)
-    assert done.returncode == 0 and doc["whole"], doc["missing"]
+    assert done.returncode == 0 and doc["whole"], doc["missing_en"]
     links = doc["raw"]
     assert len({link["submission"]["council_code"] for link in links}) == 22 == len(links)
     for link in links:

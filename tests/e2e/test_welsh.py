@@ -70,6 +70,26 @@ def test_other_commands_in_welsh_print_no_english_sentence(refreshed, cli):
     assert runs[1].returncode == 2 and runs[2].returncode == 2
 
 
+def test_status_and_trace_in_welsh_print_no_english_sentence(refreshed, cli):
+    home, _done = refreshed
+    figure = ("--measure", "PAM/030", "--area", "W06000015", "--period", "2024-25")
+    english = [cli(home, "status"), cli(home, "trace", *figure)]
+    welsh = [cli(home, "--lang", "cy", "status"), cli(home, "--lang", "cy", "trace", *figure),
+             cli(home, "--lang", "cy", "trace", "--help"), cli(home, "--lang", "cy", "status", "--help")]
+    for done in english + welsh[:2]:
+        assert done.returncode == 0, done.args + (done.stdout[-2000:], done.stderr[-2000:])
+    for done in english:
+        assert english_in(done.stdout), f"the check would not notice English in {done.args}"
+    for done in welsh:
+        assert english_in(done.stdout + done.stderr) == [], done.args
+    assert "Setiau data:" in welsh[0].stdout and "Olrhain cyflawn" in welsh[1].stdout
+    # A usage mistake of trace, said in Welsh too.
+    wrong = cli(home, "--lang", "cy", "trace", "--measure", "PAM/030", "--area", "W06000015",
+                "--period", "1999-00")
+    assert wrong.returncode == 2 and "cyfnodau sydd â rhes" in wrong.stderr, wrong.stderr
+    assert english_in(wrong.stderr) == []
+
+
 def test_every_release_is_bilingual(refreshed):
     home, _done = refreshed
     for mart in MARTS:
