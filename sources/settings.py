@@ -20,6 +20,8 @@ from typing import Literal
 
 import duckdb
 
+from sources.i18n import N_, _
+
 Mode = Literal["snapshot", "live"]
 
 DEFAULT_URLS = {
@@ -105,9 +107,8 @@ class Settings:
         env = dict(os.environ if env is None else env)
         mode = env.get("DATA_CYMRU_MODE", "snapshot").strip().lower()
         if mode not in ("snapshot", "live"):
-            raise SettingsError(
-                f"DATA_CYMRU_MODE must be 'snapshot' or 'live', not {mode!r}"
-            )
+            raise SettingsError(_("DATA_CYMRU_MODE must be 'snapshot' or 'live', not {value}")
+                                .format(value=repr(mode)))
         urls = {
             provider: env.get(var) or DEFAULT_URLS[provider] for provider, var in URL_ENV.items()
         }
@@ -130,25 +131,29 @@ class Settings:
 
     def check_home(self, *, write: bool) -> None:
         """The home is a directory (or can be made one), writable when the command writes."""
-        home, hint = self.home, "or set DATA_CYMRU_HOME to another directory"
+        home = self.home
         if home.exists() and not home.is_dir():
-            raise SettingsError(f"DATA_CYMRU_HOME {home} is a file, not a directory: move the file "
-                                f"aside {hint}")
+            raise SettingsError(_("DATA_CYMRU_HOME {home} is a file, not a directory: move the file "
+                                  "aside or set DATA_CYMRU_HOME to another directory").format(home=home))
         if not home.exists():
             parent = next(p for p in home.parents if p.exists())
             if not parent.is_dir():
-                raise SettingsError(f"DATA_CYMRU_HOME {home} cannot be created because {parent} is "
-                                    f"a file: move the file aside {hint}")
+                raise SettingsError(_("DATA_CYMRU_HOME {home} cannot be created because {parent} is "
+                                      "a file: move the file aside or set DATA_CYMRU_HOME to another "
+                                      "directory").format(home=home, parent=parent))
             if write and not os.access(parent, os.W_OK | os.X_OK):
-                raise SettingsError(f"DATA_CYMRU_HOME {home} does not exist and cannot be created "
-                                    f"in {parent}, which is read-only: create it yourself {hint}")
+                raise SettingsError(_("DATA_CYMRU_HOME {home} does not exist and cannot be created "
+                                      "in {parent}, which is read-only: create it yourself or set "
+                                      "DATA_CYMRU_HOME to another directory").format(home=home,
+                                                                                     parent=parent))
             return
         if write and not os.access(home, os.W_OK | os.X_OK):
-            raise SettingsError(f"DATA_CYMRU_HOME {home} is read-only: make it writable for this "
-                                f"user {hint}")
+            raise SettingsError(_("DATA_CYMRU_HOME {home} is read-only: make it writable for this "
+                                  "user or set DATA_CYMRU_HOME to another directory").format(home=home))
         if write and self.warehouse.exists() and not os.access(self.warehouse, os.W_OK):
-            raise SettingsError(f"the warehouse {self.warehouse} is read-only: make it writable for "
-                                f"this user {hint}")
+            raise SettingsError(_("the warehouse {warehouse} is read-only: make it writable for this "
+                                  "user or set DATA_CYMRU_HOME to another directory")
+                                .format(warehouse=self.warehouse))
 
 
 def _rate(env: dict[str, str], name: str) -> tuple[int, float]:
@@ -158,7 +163,8 @@ def _rate(env: dict[str, str], name: str) -> tuple[int, float]:
         calls, period = text.split("/")
         return int(calls), float(period)
     except ValueError:
-        raise SettingsError(f"{name} must look like '100/60' (requests/seconds), not {text!r}") from None
+        raise SettingsError(_("{name} must look like '100/60' (requests/seconds), not {value}")
+                            .format(name=name, value=repr(text))) from None
 
 
 def _seconds(env: dict[str, str], name: str) -> float:
@@ -169,7 +175,8 @@ def _seconds(env: dict[str, str], name: str) -> float:
     except ValueError:
         value = 0.0
     if not value > 0 or value == float("inf"):
-        raise SettingsError(f"{name} must be a positive number of seconds, not {text!r}")
+        raise SettingsError(_("{name} must be a positive number of seconds, not {value}")
+                            .format(name=name, value=repr(text)))
     return value
 
 
@@ -187,7 +194,8 @@ def _size(env: dict[str, str], name: str) -> int:
     except (KeyError, ValueError):
         value = 0
     if value <= 0:
-        raise SettingsError(f"{name} must be a size such as 512MB, 64KB or 1048576, not {text!r}")
+        raise SettingsError(_("{name} must be a size such as 512MB, 64KB or 1048576, not {value}")
+                            .format(name=name, value=repr(text)))
     return value
 
 
@@ -202,19 +210,20 @@ def _number(env: dict[str, str], name: str, default: float, ok: Callable[[float]
     except ValueError:
         value = float("nan")
     if not ok(value):
-        raise SettingsError(f"{name} must be {expected}, not {text!r}")
+        raise SettingsError(_("{name} must be {expected}, not {value}")
+                            .format(name=name, expected=_(expected), value=repr(text)))
     return value
 
 
 def _ratio(env: dict[str, str], name: str, default: float) -> float:
     """A share from 0 to 1; 0 turns the proportional check off."""
-    return _number(env, name, default, lambda v: 0 <= v <= 1, "a number from 0 to 1 (e.g. 0.5)")
+    return _number(env, name, default, lambda v: 0 <= v <= 1, N_("a number from 0 to 1 (e.g. 0.5)"))
 
 
 def _wait_seconds(env: dict[str, str], name: str, default: float) -> float:
     """Seconds to wait (0 or more), e.g. `60`; unset means `default`."""
     return _number(env, name, default, lambda v: 0 <= v < float("inf"),
-                   "a number of seconds such as 60")
+                   N_("a number of seconds such as 60"))
 
 
 # --- the warehouse, opened by every reader and writer ------------------------------------------
@@ -257,8 +266,8 @@ def is_damaged(error: BaseException | str) -> bool:
 
 
 def damaged_sentence(path: Path | str) -> str:
-    return (f"the warehouse {path} is not a DuckDB database or is damaged; restore it from backup "
-            "or move it aside to rebuild")
+    return _("the warehouse {path} is not a DuckDB database or is damaged; restore it from backup "
+             "or move it aside to rebuild").format(path=path)
 
 
 def _say(message: str) -> None:
@@ -293,12 +302,13 @@ def connect_warehouse(settings: Settings, *, read_only: bool = False, wait: floa
                 raise
             left = deadline - clock()
             if left <= 0:
-                raise WarehouseLocked(
-                    f"the warehouse {path} is locked by {holder}, still after {wait:g} s: let that "
+                raise WarehouseLocked(_(
+                    "the warehouse {path} is locked by {holder}, still after {seconds} s: let that "
                     "process finish (or stop it) and run again, or wait longer with "
-                    "DATA_CYMRU_LOCK_WAIT") from None
+                    "DATA_CYMRU_LOCK_WAIT").format(path=path, holder=holder, seconds=f"{wait:g}")) from None
             if not told:
-                log(f"waiting up to {wait:g} s for the warehouse {path}: {holder} holds its lock")
+                log(_("waiting up to {seconds} s for the warehouse {path}: {holder} holds its lock")
+                    .format(seconds=f"{wait:g}", path=path, holder=holder))
                 told = True
             sleep(min(left, pause * random.uniform(0.5, 1.0)))
             pause = min(pause * 2, 2.0)
@@ -326,9 +336,11 @@ OS_ERRORS = {"OSError", "IOError", "PermissionError", "FileNotFoundError", "File
 
 
 def disk_full_sentence(path: str | os.PathLike | None) -> str:
-    where = f" writing {path}" if path else ""
-    return (f"disk full{where}: free space on that disk (or set DATA_CYMRU_HOME to a disk with "
-            "room) and run again")
+    if path:
+        return _("disk full writing {path}: free space on that disk (or set DATA_CYMRU_HOME to a "
+                 "disk with room) and run again").format(path=path)
+    return _("disk full: free space on that disk (or set DATA_CYMRU_HOME to a disk with room) and "
+             "run again")
 
 
 def machine_failure(cls_name: str, message: str) -> tuple[str, str] | None:
@@ -349,6 +361,6 @@ def machine_failure(cls_name: str, message: str) -> tuple[str, str] | None:
     if cls_name in OS_ERRORS:
         what = (f"{found['strerror']}: {found['path']}" if found and found["path"]
                 else text.removeprefix(f"{cls_name}: "))
-        return "os_error", f"{what} (a problem of the machine, not of the data)"
+        return "os_error", _("{what} (a problem of the machine, not of the data)").format(what=what)
     return None
 

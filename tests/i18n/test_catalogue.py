@@ -85,3 +85,18 @@ def test_language_comes_from_the_flag_then_the_environment(monkeypatch):
     monkeypatch.setenv("DATA_CYMRU_LANG", "fr")
     with pytest.raises(i18n.LanguageError, match="DATA_CYMRU_LANG is 'fr'"):
         i18n.language()
+
+
+def test_settings_mistakes_are_said_in_the_chosen_language(tmp_path):
+    from sources.settings import Settings, SettingsError, disk_full_sentence
+
+    i18n.set_language("cy")
+    try:
+        with pytest.raises(SettingsError) as raised:
+            Settings.from_env({"DATA_CYMRU_MODE": "rhywbeth", "DATA_CYMRU_HOME": str(tmp_path)})
+        assert str(raised.value) == "rhaid i DATA_CYMRU_MODE fod yn 'snapshot' neu'n 'live', nid 'rhywbeth'"
+        with pytest.raises(SettingsError, match="rhaid i DATA_CYMRU_LOCK_WAIT fod yn nifer o eiliadau"):
+            Settings.from_env({"DATA_CYMRU_LOCK_WAIT": "-1", "DATA_CYMRU_HOME": str(tmp_path)})
+        assert disk_full_sentence("/srv/data").startswith("disg yn llawn wrth ysgrifennu /srv/data")
+    finally:
+        i18n.set_language(None)
