@@ -67,8 +67,10 @@ def _pair(msgid: str) -> str:
 
 def _problem_table(problems: list[Problem]) -> str:
     head = "".join(f"<th>{_e(_pair(h))}</th>" for h in (N_("Row"), N_("Column"), N_("Cell"), N_("Value")))
-    head = (f"<tr>{head}<th>{_e(_('Problem', 'en'))}</th>"
-            f"<th lang=\"cy\">{_e(_('Problem (Welsh)', 'cy'))}</th></tr>")
+    # Words are kept out of f-strings: the catalogue's extractor does not look inside them.
+    problem_en, problem_cy = _("Problem", "en"), _("Problem (Welsh)", "cy")
+    head = (f"<tr>{head}<th>{_e(problem_en)}</th>"
+            f"<th lang=\"cy\">{_e(problem_cy)}</th></tr>")
     body = "".join(
         f"<tr><td>{_e(p.row)}</td><td>{_e(p.column)}</td><td>{_e(p.cell)}</td><td>{_e(p.value)}</td>"
         f"<td lang=\"en\">{_e(p.message_en)}</td><td lang=\"cy\">{_e(p.message_cy)}</td></tr>"
@@ -85,7 +87,8 @@ def _revision_table(s: Submission) -> str:
                    for r in s.revisions)
     head = "".join(f"<th>{_e(_pair(h))}</th>"
                    for h in (N_("Measure"), N_("Period"), N_("Before"), N_("Now")))
-    return (f"<h2>{_e(_pair(N_('Changes from your previous return')))}</h2><table>"
+    heading = _pair(N_("Changes from your previous return"))
+    return (f"<h2>{_e(heading)}</h2><table>"
             f"<tr>{head}</tr>{rows}</table>")
 
 
@@ -94,9 +97,12 @@ def render_html(s: Submission) -> str:
     en, cy = _status(s)
     names = " / ".join(n for n in COUNCILS.get(s.council_code or "", ()) if n)
     sent = s.original_name if s.original_name != s.file_name else None
+    unknown = _pair(N_("unknown"))
+    fix, warnings, title = _pair(N_("What to fix")), _pair(N_("Warnings")), _pair(N_("Return feedback"))
+    heading_en, heading_cy = _("Feedback on your return", "en"), _("Feedback on your return", "cy")
     facts = [(_pair(N_("File")), s.file_name), (_pair(N_("Name as sent")), sent),
              (_pair(N_("Sheet")), s.sheet),
-             (_pair(N_("Council")), f"{s.council_code or _pair(N_('unknown'))} {names}"),
+             (_pair(N_("Council")), f"{s.council_code or unknown} {names}"),
              (_pair(N_("Collection")), s.collection), (_pair(N_("Submission")), s.submission_id),
              (_pair(N_("Received")), s.received_at.isoformat(timespec="seconds")),
              ("SHA-256", s.archive_sha256)]
@@ -104,15 +110,15 @@ def render_html(s: Submission) -> str:
     parts = [f"<p class=\"status {_e(s.status)}\">{_e(en)}<br><span lang=\"cy\">{_e(cy)}</span></p>",
              f"<dl>{dl}</dl>"]
     if s.errors:
-        parts.append(f"<h2>{_e(_pair(N_('What to fix')))}</h2>" + _problem_table(s.errors))
+        parts.append(f"<h2>{_e(fix)}</h2>" + _problem_table(s.errors))
     if s.warnings:
-        parts.append(f"<h2>{_e(_pair(N_('Warnings')))}</h2>" + _problem_table(s.warnings))
+        parts.append(f"<h2>{_e(warnings)}</h2>" + _problem_table(s.warnings))
     parts.append(_revision_table(s))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{_e(_pair(N_('Return feedback')))}: {_e(s.file_name)}</title>"
+            f"<title>{_e(title)}: {_e(s.file_name)}</title>"
             f"<style>{_STYLE}</style></head><body>"
-            f"<h1>{_e(_('Feedback on your return', 'en'))} "
-            f"<span lang=\"cy\">/ {_e(_('Feedback on your return', 'cy'))}</span></h1>"
+            f"<h1>{_e(heading_en)} "
+            f"<span lang=\"cy\">/ {_e(heading_cy)}</span></h1>"
             + "".join(parts) + "</body></html>\n")
 
 

@@ -47,7 +47,9 @@ class Postgres:
 def postgres() -> Iterator[Postgres]:
     require_or_skip(PG_ROOTS, "PostgreSQL", "apt-get install postgresql")
     bindir = PG_ROOTS[0]
-    as_user = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
+    # runuser lives in sbin, which a CI shell's PATH may leave out.
+    runuser = shutil.which("runuser") or shutil.which("runuser", path="/usr/sbin:/sbin")
+    as_user = [runuser or "runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
     root = Path(tempfile.mkdtemp(prefix="datacymru-pg-"))
     password = "datacymru-test"
     (root / "pw").write_text(password, encoding="utf-8")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from returns_support import CARDIFF, FIXTURES, SWANSEA, audit_count, raw_rows, variant
 
 from sources.returns import list_submissions, process_file
@@ -39,7 +41,7 @@ def test_resubmission_supersedes_and_records_revisions(tmp_path, settings, con, 
     assert listed[first.submission_id]["superseded_by"] == second.submission_id
     assert listed[second.submission_id]["status"] == "accepted"
     assert audit_count(con) == 2  # append-only: supersession is derived, never an update
-    page = (second.feedback_dir / "feedback.html").read_text(encoding="utf-8")
+    page = html.unescape((second.feedback_dir / "feedback.html").read_text(encoding="utf-8"))
     assert "Newidiadau o'ch ffurflen flaenorol" in page and first.submission_id in page
 
 
