@@ -28,8 +28,10 @@ install: .venv/.installed $(DAGSTER_HOME)/dagster.yaml
 run: install dbt-manifest
 	$(UV) run datacymru refresh
 
+# One pytest worker per core; a test file stays on one worker (its module fixtures are built once).
+PYTEST_ARGS ?= -n auto --dist loadfile
 test: install dbt-manifest
-	$(UV) run pytest
+	$(UV) run pytest $(PYTEST_ARGS)
 
 lint: install
 	$(UV) run ruff check .

@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from filelock import FileLock
 
 from sources.archive import Archive, FetchSet
 from sources.catalogue import Dataset, parse_entry
@@ -265,12 +267,40 @@ def run_datacymru(home: Path, *args: str, extra_env: dict[str, str] | None = Non
 
 
 @pytest.fixture(scope="session")
-def refreshed(tmp_path_factory):
-    """(home, completed `datacymru refresh`) after one full snapshot refresh, shared by the session."""
-    home = tmp_path_factory.mktemp("home")
-    done = run_datacymru(home, "refresh")
+def refreshed(tmp_path_factory, worker_id: str):
+    """(home, completed `datacymru refresh`) after one full snapshot refresh, shared by the session.
+
+    Read-only: a test that changes a home works on `copy_home(...)` of it. Under pytest-xdist the
+    workers share one refresh: the first to need it makes it under a file lock, the others wait
+    and read its recorded outcome (pytest-xdist's documented recipe for session fixtures).
+    """
+    if worker_id == "master":  # one process: no other worker to share with
+        root = tmp_path_factory.getbasetemp()
+    else:
+        root = tmp_path_factory.getbasetemp().parent
+    home, record = root / "refreshed-home", root / "refreshed-home.json"
+    with FileLock(str(root / "refreshed-home.lock")):
+        if not record.exists():
+            home.mkdir()
+            done = run_datacymru(home, "refresh")
+            record.write_text(json.dumps({"args": done.args, "returncode": done.returncode,
+                                          "stdout": done.stdout, "stderr": done.stderr}),
+                              encoding="utf-8")
+    done = subprocess.CompletedProcess(**json.loads(record.read_text(encoding="utf-8")))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return home, done
+
+
+def copy_home(source: Path, target: Path) -> Path:
+    """A private copy of a refreshed home (warehouse, archive, releases, Dagster history)."""
+    shutil.copytree(source, target, symlinks=True)
+    return target
+
+
+@pytest.fixture
+def home_copy(refreshed, tmp_path: Path) -> Path:
+    """A private copy of the shared refreshed home, for a test that changes what it finds."""
+    return copy_home(refreshed[0], tmp_path / "home")
 
 
 @pytest.fixture

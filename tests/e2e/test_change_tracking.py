@@ -13,21 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from orchestration.staleness import stale_reasons
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "sources" / "sample_returns" / "2024-25" / "SAMPLE_W06000001_2024-25.csv"
-
-
-@pytest.fixture
-def home_copy(refreshed, tmp_path: Path) -> Path:
-    """A copy of the snapshot-refreshed home (warehouse, archive, releases, Dagster history)."""
-    home, _ = refreshed
-    copy = tmp_path / "home"
-    shutil.copytree(home, copy, symlinks=True)
-    return copy
 
 
 def latest(home: Path, mart: str) -> str:

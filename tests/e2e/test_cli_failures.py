@@ -43,8 +43,8 @@ def _copy_home(source: Path, target: Path) -> Path:
     return target
 
 
-def test_a_moved_home_finds_its_releases_or_says_where_they_were(refreshed, cli):
-    home, _ = refreshed
+def test_a_moved_home_finds_its_releases_or_says_where_they_were(home_copy, cli):
+    home = home_copy
     release_id = (home / "data" / "releases" / MART / "latest").read_text().strip()
     moved = home.with_name(home.name + "-moved")
     home.rename(moved)  # audit.releases names folders relative to the home; older rows, absolutely

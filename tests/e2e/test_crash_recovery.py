@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -17,10 +16,8 @@ WELLBEING = "mart_wellbeing_indicators"
 
 
 @pytest.fixture
-def home(refreshed, tmp_path) -> Path:
-    source, _ = refreshed
-    shutil.copytree(source, tmp_path / "h")
-    return tmp_path / "h"
+def home(home_copy) -> Path:
+    return home_copy
 
 
 def _audited(warehouse, home: Path) -> dict[str, str]:

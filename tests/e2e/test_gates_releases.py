@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,11 +18,9 @@ def _tree_digest(folder: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def home(refreshed, tmp_path) -> Path:
+def home(home_copy) -> Path:
     """A private copy of the refreshed home, so each test may break it."""
-    source, _ = refreshed
-    shutil.copytree(source, tmp_path / "h")
-    return tmp_path / "h"
+    return home_copy
 
 
 def _releases(home: Path, mart: str) -> list[Path]:

@@ -44,8 +44,7 @@ def test_manifest_records_every_response(refreshed):
     assert rows and {"url", "status", "headers", "retrieved_at", "bytes", "sha256"} <= set(rows[0])
 
 
-def test_second_refresh_skips_unchanged_loads(refreshed, cli):
-    home, _ = refreshed
-    again = cli(home, "refresh", "--dataset", "nomis__ashe_pay")
+def test_second_refresh_skips_unchanged_loads(home_copy, cli):
+    again = cli(home_copy, "refresh", "--dataset", "nomis__ashe_pay")
     assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
     assert "unchanged" in again.stdout

@@ -8,7 +8,6 @@ the next refresh with nothing new loaded or released.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,12 +26,9 @@ def server() -> Iterator[StatsWalesServer]:
 
 
 @pytest.fixture
-def live_home(refreshed, tmp_path: Path) -> Path:
+def live_home(home_copy: Path) -> Path:
     """A copy of the snapshot-refreshed home (seeds, other marts), refreshed from here on live."""
-    home, _ = refreshed
-    copy = tmp_path / "home"
-    shutil.copytree(home, copy, symlinks=True)
-    return copy
+    return home_copy
 
 
 def live_refresh(cli, home: Path, server: StatsWalesServer):

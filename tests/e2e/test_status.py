@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -47,10 +46,8 @@ def test_status_after_a_refresh_in_json_and_as_a_table(refreshed, cli, warehouse
 
 
 def test_status_names_old_data_and_open_quarantines_until_a_good_return_arrives(
-        refreshed, cli, tmp_path, monkeypatch):
-    source, _ = refreshed
-    home = tmp_path / "h"
-    shutil.copytree(source, home, symlinks=True)
+        home_copy, cli, tmp_path, monkeypatch):
+    home = home_copy
     bad = cli(home, "submit", str(BAD_RETURN), "--council", "W06000001", "--process")
     assert bad.returncode == 1, bad.stdout + bad.stderr
     status = json.loads(cli(home, "status", "--format", "json").stdout)

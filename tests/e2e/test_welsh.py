@@ -52,16 +52,15 @@ def test_the_english_summary_is_caught_by_the_check(refreshed):
     assert english_in(done.stdout), "the check would not notice English"
 
 
-def test_refresh_in_welsh_prints_no_english_sentence(refreshed, cli):
-    home, _done = refreshed
-    done = cli(home, "--lang", "cy", "refresh")
+def test_refresh_in_welsh_prints_no_english_sentence(home_copy, cli):
+    done = cli(home_copy, "--lang", "cy", "refresh")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "Adnewyddu Data Cymru" in done.stdout and "== mart_performance_framework" in done.stdout
     assert english_in(done.stdout + done.stderr) == []
 
 
-def test_other_commands_in_welsh_print_no_english_sentence(refreshed, cli):
-    home, _done = refreshed
+def test_other_commands_in_welsh_print_no_english_sentence(home_copy, cli):
+    home = home_copy
     runs = [cli(home, "submissions", "--lang=cy"), cli(home, "--lang", "cy", "publish", "--mart", "nope"),
             cli(home, "audit", "release", "R9999", "--lang", "cy"), cli(home, "--lang", "cy", "--help")]
     for done in runs:
