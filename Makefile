@@ -8,6 +8,10 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export DATA_CYMRU_HOME ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export UV_LINK_MODE ?= copy
+# Installed packages are compiled to bytecode once, at install: where Python may not write
+# __pycache__ (PYTHONDONTWRITEBYTECODE, a read-only install) every command would otherwise
+# compile Dagster and dbt again as it starts, which is half of `dagster definitions validate`.
+export UV_COMPILE_BYTECODE ?= 1
 
 .PHONY: install run test lint ui ui-live snapshot dbt-manifest docs bench audit clean i18n
 
@@ -15,7 +19,7 @@ export UV_LINK_MODE ?= copy
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet uv==$(UV_VERSION)
 
-.venv/.installed: pyproject.toml uv.lock | $(UV)
+.venv/.installed: pyproject.toml uv.lock Makefile | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from dagster import AssetKey, DagsterInstance
+from dagster import AssetCheckKey, AssetKey, DagsterInstance
 
 from orchestration.assets.dbt import dbt_models
 from orchestration.assets.gates import MARTS, mart_key, release_key
@@ -99,7 +99,12 @@ def refresh(dataset_keys: list[str] | None = None, *, force: bool = False,
     sources |= _ancestors(sources) & never_built(instance, _ancestors(sources))
     result = RefreshOutcome(ok=True)
     result.recovered = _recover_releases()
-    _run(result, sorted(sources), instance, {**tags, "datacymru/phase": "sources"}, log_level)
+    # The dbt tests of the raw tables are checks of the dbt step: selecting them here would start
+    # dbt on every refresh, even when every load is skipped as unchanged. They run in the second
+    # run instead, with the models built from the tables they guard.
+    dbt_checks = set(dbt_models.check_keys)
+    _run(result, sorted(sources), instance, {**tags, "datacymru/phase": "sources"}, log_level,
+         without_checks=dbt_checks)
     failed = {k for k in sources
               if k.path[0] in ("archive", "raw") and k.to_user_string() not in result.outcomes}
     rebuild = ({k: "--force" for k in candidates} if force
@@ -118,8 +123,23 @@ def refresh(dataset_keys: list[str] | None = None, *, force: bool = False,
                          and m not in result.blocked]
     if rebuild or result.unreleased:  # the selected assets' checks come with them
         selection = sorted(rebuild) + [release_key(m) for m in [*marts, *result.unreleased]]
-        _run(result, selection, instance, {**tags, "datacymru/phase": "marts"}, log_level)
+        _run(result, selection, instance, {**tags, "datacymru/phase": "marts"}, log_level,
+             extra_checks=source_tests_of(set(rebuild), dbt_checks))
     return result
+
+
+def source_tests_of(models: set[AssetKey], dbt_checks: set[AssetCheckKey]) -> set[AssetCheckKey]:
+    """The dbt tests of the raw tables the `models` are built from directly.
+
+    A staging model is rebuilt when its raw table's data version moved (a load that ran), when
+    its code changed or when it was never built: exactly when its raw table's tests have
+    something new to say. dbt runs them first in the same build, and a failing one skips the
+    models built on that table (and appends its execution to `audit.check_results`).
+    """
+    graph = defs.resolve_asset_graph()
+    raw = {parent for key in models for parent in graph.get(key).parent_keys
+           if parent.path[0] == "raw"}
+    return {check for key in raw for check in graph.get(key).check_keys if check in dbt_checks}
 
 
 def _recover_releases() -> list[str]:
@@ -162,16 +182,20 @@ def publish(marts: list[str], instance: DagsterInstance | None = None, log_level
 
 
 def _run(result: RefreshOutcome, keys: list[AssetKey], instance: DagsterInstance,
-         tags: dict[str, str], log_level: str, checks_of: Sequence[AssetKey] = ()) -> None:
+         tags: dict[str, str], log_level: str, checks_of: Sequence[AssetKey] = (), *,
+         without_checks: set[AssetCheckKey] = frozenset(),
+         extra_checks: set[AssetCheckKey] = frozenset()) -> None:
     """One run of the `refresh_all` job (so the runs page names it), subset to `keys`.
 
-    It brings the checks of `keys` and of `checks_of`: dbt tests, mart gates, release checks.
+    It brings the checks of `keys` and of `checks_of` (dbt tests, mart gates, release checks),
+    less `without_checks`, and `extra_checks` besides.
     """
     for run_id in reap_dead_runs(instance):
         print(f"run {run_id} was left unfinished by a process that is gone: marked failed, "
               "its pool slots freed")
     graph = defs.resolve_asset_graph()
-    checks = {check for key in [*keys, *checks_of] for check in graph.get(key).check_keys}
+    checks = {check for key in [*keys, *checks_of] for check in graph.get(key).check_keys
+              if check not in without_checks} | set(extra_checks)
     job = defs.resolve_job_def(REFRESH_JOB).get_subset(asset_selection=set(keys),
                                                    asset_check_selection=checks)
     done = job.execute_in_process(

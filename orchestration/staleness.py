@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from dagster import AssetKey, DagsterInstance
+from dagster import AssetKey, AssetMaterialization, DagsterInstance
 from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 
 CODE_VERSION_TAG = "dagster/code_version"
@@ -20,26 +20,42 @@ DATA_VERSION_TAG = "dagster/data_version"
 INPUT_TAG = "dagster/input_data_version/"
 
 
-def current_data_version(instance: DagsterInstance, key: AssetKey) -> str | None:
-    """The data version of the latest materialisation of `key`, if it has one."""
-    record = instance.get_latest_data_version_record(key)
-    materialization = record.asset_materialization if record else None
-    return materialization.tags.get(DATA_VERSION_TAG) if materialization else None
+def latest_materializations(instance: DagsterInstance,
+                             keys: Iterable[AssetKey]) -> dict[AssetKey, AssetMaterialization]:
+    """The latest materialisation of each of `keys` that has one, read in one query.
+
+    Dagster's asset records carry it, so a refresh with nothing changed asks the event log once
+    rather than once per asset (each ask opens the SQLite event log anew).
+    """
+    found: dict[AssetKey, AssetMaterialization] = {}
+    wanted = list(set(keys))
+    if not wanted:  # no keys at all would ask for every asset's record
+        return found
+    for record in instance.get_asset_records(wanted):
+        entry = record.asset_entry.last_materialization
+        if entry is not None and entry.asset_materialization is not None:
+            found[record.asset_entry.asset_key] = entry.asset_materialization
+    return found
 
 
 def stale_reasons(instance: DagsterInstance, graph: BaseAssetGraph,
                   keys: Iterable[AssetKey]) -> dict[AssetKey, str]:
-    """`{key: why}` for every one of `keys` that must be rebuilt (the others are up to date)."""
+    """`{key: why}` for every one of `keys` that must be rebuilt (the others are up to date).
+
+    An input's current data version is that of its latest materialisation: every asset of the
+    platform is materialised (none is only observed), as `get_latest_data_version_record` reads it.
+    """
     wanted = set(keys)
+    latest = latest_materializations(
+        instance, wanted | {parent for key in wanted for parent in graph.get(key).parent_keys})
     stale: dict[AssetKey, str] = {}
     for key in graph.toposorted_asset_keys:
         if key not in wanted:
             continue
-        event = instance.get_latest_materialization_event(key)
-        if event is None or event.asset_materialization is None:
+        if key not in latest:
             stale[key] = "never built"
             continue
-        tags = event.asset_materialization.tags or {}
+        tags = latest[key].tags or {}
         node = graph.get(key)
         if node.code_version is not None and tags.get(CODE_VERSION_TAG) != node.code_version:
             stale[key] = "its code changed"
@@ -49,7 +65,8 @@ def stale_reasons(instance: DagsterInstance, graph: BaseAssetGraph,
                 stale[key] = f"{parent.to_user_string()} is rebuilt"
                 break
             built_from = tags.get(INPUT_TAG + parent.to_user_string())
-            if current_data_version(instance, parent) != built_from:
+            current = latest.get(parent)
+            if ((current.tags or {}).get(DATA_VERSION_TAG) if current else None) != built_from:
                 stale[key] = f"{parent.to_user_string()} changed"
                 break
     return stale
@@ -57,4 +74,5 @@ def stale_reasons(instance: DagsterInstance, graph: BaseAssetGraph,
 
 def never_built(instance: DagsterInstance, keys: Iterable[AssetKey]) -> set[AssetKey]:
     """The keys with no materialisation at all (a fresh home)."""
-    return {key for key in keys if instance.get_latest_materialization_event(key) is None}
+    keys = set(keys)
+    return keys - set(latest_materializations(instance, keys))

@@ -23,6 +23,17 @@ def latest(home: Path, mart: str) -> str:
     return (home / "data" / "releases" / mart / "latest").read_text().strip()
 
 
+def runs_of(done: subprocess.CompletedProcess, home: Path) -> dict[str, set[str]]:
+    """{phase: step keys} of the Dagster runs one `datacymru refresh` printed that it started."""
+    from dagster import DagsterInstance
+
+    line = next(x for x in done.stdout.splitlines() if x.startswith("Dagster run(s) "))
+    run_ids = line.removeprefix("Dagster run(s) ").rsplit(":", 1)[0].split(", ")
+    with DagsterInstance.from_config(str(home / "dagster")) as instance:
+        return {instance.get_run_by_id(r).tags["datacymru/phase"]:
+                {s.step_key for s in instance.get_run_step_stats(r)} for r in run_ids}
+
+
 def test_a_resubmitted_return_reaches_the_mart_and_is_never_reverted(cli, home_copy, tmp_path, warehouse):
     newer = tmp_path / "W06000001_2024-25_v2.csv"
     text = SAMPLE.read_text(encoding="utf-8")
@@ -36,6 +47,14 @@ def test_a_resubmitted_return_reaches_the_mart_and_is_never_reverted(cli, home_c
     done = cli(home_copy, "refresh")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "raw/council__returns changed" in done.stdout or "mart_performance_framework" in done.stdout
+    # The raw table's dbt tests run with the models rebuilt from it, not in the sources run.
+    runs = runs_of(done, home_copy)
+    assert "dbt_models" not in runs["sources"] and "dbt_models" in runs["marts"]
+    marts_run = done.stdout.split("Dagster run(s) ")[1].split(":")[0].split(", ")[1]
+    with warehouse(home_copy) as con:
+        assert con.execute("SELECT count(*) FROM audit.check_results WHERE run_id = ? AND "
+                           "asset_key = 'raw/council__returns' AND check_name = 'unique_natural_key'",
+                           [marts_run]).fetchone()[0] == 1
     release = latest(home_copy, "mart_performance_framework")
     assert release != release_before
     meta = json.loads((home_copy / "data" / "releases" / "mart_performance_framework" / release
@@ -49,8 +68,34 @@ def test_a_resubmitted_return_reaches_the_mart_and_is_never_reverted(cli, home_c
     again = cli(home_copy, "refresh")  # snapshot mode never re-sends the older sample return
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "new submissions: none" in again.stdout
+    assert runs_of(again, home_copy).keys() == {"sources"}  # nothing stale: no second run
+    assert "dbt_models" not in runs_of(again, home_copy)["sources"]  # and dbt is not started
     with warehouse(home_copy) as con:
         assert con.execute(query).fetchone()[0] == 8.0
+
+
+def test_a_raw_table_failing_its_dbt_test_stops_what_is_built_from_it(cli, home_copy, warehouse):
+    """The raw table's dbt tests run with the models rebuilt from it; dbt skips them on a failure."""
+    from dagster import AssetKey, DagsterInstance
+
+    with warehouse(home_copy, read_only=False) as con:  # a duplicate natural key in the raw table
+        con.execute("INSERT INTO raw.nomis__ashe_pay SELECT * FROM raw.nomis__ashe_pay LIMIT 1")
+    release_before = latest(home_copy, "mart_wellbeing_indicators")
+
+    done = cli(home_copy, "refresh", "--dataset", "nomis__ashe_pay", "--force")
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "raw/nomis__ashe_pay:unique_natural_key" in done.stdout
+    runs = runs_of(done, home_copy)
+    assert "dbt_models" not in runs["sources"] and "dbt_models" in runs["marts"]
+    assert latest(home_copy, "mart_wellbeing_indicators") == release_before
+    marts_run = done.stdout.split("Dagster run(s) ")[1].split(":")[0].split(", ")[1]
+    with warehouse(home_copy) as con:
+        assert con.execute("SELECT outcome FROM audit.check_results WHERE run_id = ? AND "
+                           "asset_key = 'raw/nomis__ashe_pay' AND check_name = 'unique_natural_key'",
+                           [marts_run]).fetchall() == [("failed",)]
+    with DagsterInstance.from_config(str(home_copy / "dagster")) as instance:
+        staging = instance.get_latest_materialization_event(AssetKey(["staging", "stg_nomis__ashe_pay"]))
+        assert staging.run_id != marts_run  # dbt skipped the model built on the failing table
 
 
 def test_one_dataset_on_a_fresh_home_builds_what_it_needs(cli, tmp_path, warehouse):
