@@ -44,6 +44,7 @@ class Part:
     page: int | None = None
     etag: str | None = None
     last_modified: str | None = None
+    rows: int | None = None  # records the fetch counted, where it counted them (Nomis pages)
 
 
 @dataclass

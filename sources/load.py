@@ -237,8 +237,9 @@ def _select_files(dataset: Dataset, files: list[tuple[Part, Path]], types: dict[
 
     One reader parallelises across files and sniffs nothing (every header was checked file by
     file); a UNION ALL of one reader per page was several times slower and, for the 500 JSON pages
-    of a large StatsWales dataset, held 1.4 GB. Provenance is looked up by file name, which keeps
-    the rows in file order.
+    of a large StatsWales dataset, held 1.4 GB. Provenance is looked up by the reader's `file_index`
+    (the file's place in the list), which keeps the rows in file order; looking it up by file name
+    compared every row's name with every path.
     """
     first, first_path = files[0]
     lang = first.lang or "en-gb"
@@ -250,26 +251,36 @@ def _select_files(dataset: Dataset, files: list[tuple[Part, Path]], types: dict[
         # Every expected key read as text: a column mixing numbers and shorthand such as "[x]"
         # would otherwise come back as JSON, quotes included.
         columns = "{" + ", ".join(f"{_literal(h)}: 'VARCHAR'" for h in _expected(wire, first)) + "}"
-        reader = (f"read_json({paths}, format='array', records=true, columns={columns}, "
-                  "filename='_archive_file')")
+        reader = f"read_json({paths}, format='array', records=true, columns={columns})"
         cols = _typed_columns(dataset, wire[lang], _quote)
     else:
         header = _csv_header(first_path)
         columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
         reader = (f"read_csv({paths}, header=true, auto_detect=false, columns={columns}, delim=',', "
-                  "quote='\"', escape='\"', strict_mode=true, filename='_archive_file')")
+                  "quote='\"', escape='\"', strict_mode=true)")
         cols = _typed_columns(dataset, wire[lang], lambda name: _quote(f"c{header.index(name)}"))
     cols += [f"{_literal(value)} AS {name}" for name, value in constants.get(lang, {}).items()]
     cols += [f"{_literal(lang)} AS _lang", f"CAST(_part.sha256 AS {types['sha256']}) AS _archive_sha256",
              f"CAST(_part.url AS {types['url']}) AS _source_url",
-             "_part.retrieved_at AS _retrieved_at", "CAST(now() AS TIMESTAMPTZ) AS _loaded_at",
-             "_load_row"]
-    # `_load_row`: the row's place in this scan, in file order (DuckDB keeps insertion order).
-    # The readers have no `file_row_number`; a streaming row_number costs about a third of the
-    # scan, where numbering within each file (a window over files, then a sort to keep file
-    # order) cost more than the scan itself. The place in the file is derived when needed.
-    return (f"SELECT {', '.join(cols)} FROM (SELECT *, {provenance}[list_position({paths}, _archive_file)] "
-            f"AS _part, row_number() OVER () AS _load_row FROM {reader})")
+             "_part.retrieved_at AS _retrieved_at", "CAST(now() AS TIMESTAMPTZ) AS _loaded_at"]
+    return (f"SELECT {', '.join(cols)} FROM (SELECT *, {provenance}[CAST(file_index AS BIGINT) + 1] "
+            f"AS _part FROM {reader})")
+
+
+def _number_rows(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Add `_load_row`: each row's place in the load, in file order.
+
+    DuckDB keeps insertion order, so the table's rows are in file order; a new column whose
+    default draws from a sequence is filled in that order. The readers have no
+    `file_row_number`, and numbering in the scan (`row_number() OVER ()`) kept the whole scan
+    on one thread: its streaming window is not a parallel operator. Numbering within each file
+    (a window over files, then a sort) cost more than the scan itself. The place in the file is
+    derived when needed (`_load_row` less the file's first).
+    """
+    con.execute("CREATE OR REPLACE TEMP SEQUENCE _load_row_seq START 1")
+    con.execute(f"ALTER TABLE {table} ADD COLUMN _load_row BIGINT DEFAULT nextval('_load_row_seq')")
+    con.execute(f"ALTER TABLE {table} ALTER COLUMN _load_row DROP DEFAULT")
+    con.execute("DROP SEQUENCE _load_row_seq")
 
 
 def _selects(dataset: Dataset, parts: list[tuple[Part, Path]], wire: Wire,
@@ -342,6 +353,31 @@ def _check_row_count(dataset: Dataset, fetch: FetchSet, archive: Archive, before
         "over rows: drop the table to accept one).")
 
 
+def _check_file_rows(con: duckdb.DuckDBPyConnection, dataset: Dataset,
+                     parts: list[tuple[Part, Path]]) -> None:
+    """Each file's records as loaded against those its fetch counted (where it counted them).
+
+    The Nomis fetch plans its pages from a line count (`csv_page_stats`); a value holding a line
+    break would have made it skip records, which only this parse can see.
+    """
+    counted: dict[str, int] = {}
+    for part, _ in parts:
+        if part.rows is not None:
+            counted[part.sha256] = counted.get(part.sha256, 0) + part.rows
+    if not counted:
+        return
+    loaded = dict(con.execute(f"SELECT CAST(_archive_sha256 AS VARCHAR), count(*) FROM {dataset.raw_table} "
+                              "GROUP BY ALL").fetchall())
+    for part, path in parts:
+        if part.sha256 in counted and loaded.get(part.sha256, 0) != counted[part.sha256]:
+            raise LoadError(
+                f"{dataset.key}: file {path.name} ({part.url}) holds {loaded.get(part.sha256, 0):,} "
+                f"records but its fetch counted {counted[part.sha256]:,} lines: a quoted value spans "
+                "lines, so the pages after it were requested from the wrong offset. The previous "
+                f"{dataset.raw_table} is unchanged. Report the dataset to the publisher; the Nomis "
+                "connector pages by line count.")
+
+
 def load_dataset(dataset: Dataset, fetch: FetchSet, archive: Archive,
                  con: duckdb.DuckDBPyConnection, *, force: bool = False,
                  min_row_ratio: float = MIN_ROW_RATIO) -> LoadResult:
@@ -397,7 +433,9 @@ def _load(dataset: Dataset, fetch: FetchSet, archive: Archive, con: duckdb.DuckD
     try:
         con.execute(f"CREATE OR REPLACE TABLE {dataset.raw_table} AS "
                     f"{' UNION ALL '.join(_selects(dataset, parts, wire, constants))}")
+        _number_rows(con, dataset.raw_table)
         rows = con.execute(f"SELECT count(*) FROM {dataset.raw_table}").fetchone()[0]
+        _check_file_rows(con, dataset, parts)
         _check_row_count(dataset, fetch, archive, before, rows, min_row_ratio)
         con.execute(f"INSERT INTO {LOADS_TABLE} (dataset, data_version, fetch_id, rows, archive_sha256)"
                     " VALUES (?, ?, ?, ?, ?)",
