@@ -54,6 +54,22 @@ def _deliver(context: SensorEvaluationContext, alerts: list[Alert]) -> tuple[int
                                                                              channel=channel.name)
 
 
+def _tell(context: SensorEvaluationContext, pending: list[tuple[Alert, str]], done: str,
+          quiet: str) -> SkipReason:
+    """Send each alert, then keep the cursor as far as the alerts sent reached.
+
+    `pending` pairs each alert with the cursor to keep once it (and those before it) is sent;
+    `done` is the cursor once all are sent (it may also pass events that needed no alert). A
+    message the channel refused is tried again at the next tick, with those after it.
+    """
+    sent, said = _deliver(context, [alert for alert, _after in pending])
+    if sent == len(pending):
+        context.update_cursor(done)
+    elif sent:
+        context.update_cursor(pending[sent - 1][1])
+    return SkipReason(said if pending else quiet)
+
+
 # Every code location: runs `datacymru` executes in its own process carry no code location, and
 # would otherwise never be matched to this sensor.
 @run_failure_sensor(name="run_failure_alert_sensor", default_status=sensor_status(),
@@ -105,19 +121,15 @@ def blocking_gate_alert_sensor(context: SensorEvaluationContext) -> SkipReason:
         if evaluation is not None and evaluation.severity == AssetCheckSeverity.ERROR:
             groups.setdefault((record.run_id, record.key.asset_key.to_user_string()), []).append(record)
     releases = Settings.from_env().releases
-    alerts, last_ids = [], []
+    pending = []
     for (run_id, asset), records in groups.items():
         reports = blocked_reports(releases, asset.rsplit("/", 1)[-1])
-        alerts.append(alert_messages.gate_failed(asset, [r.key.name for r in records], run_id,
-                                                 reports[0] if reports else None))
-        last_ids.append(max(r.id for r in records))
-    sent, said = _deliver(context, alerts)
-    if sent == len(alerts):
-        newest = max((r.id for rs in groups.values() for r in rs), default=cursor["after"])
-        context.update_cursor(json.dumps({"after": max(newest, cursor["after"])}))
-    elif sent:
-        context.update_cursor(json.dumps({"after": last_ids[sent - 1]}))
-    return SkipReason(said if alerts else _("no blocking check failed since the last tick"))
+        pending.append((alert_messages.gate_failed(asset, [r.key.name for r in records], run_id,
+                                                   reports[0] if reports else None),
+                        json.dumps({"after": max(r.id for r in records)})))
+    newest = max((r.id for rs in groups.values() for r in rs), default=cursor["after"])
+    return _tell(context, pending, json.dumps({"after": max(newest, cursor["after"])}),
+                 _("no blocking check failed since the last tick"))
 
 
 @sensor(name="stale_dataset_alert_sensor", default_status=sensor_status(),
@@ -130,7 +142,7 @@ def stale_dataset_alert_sensor(context: SensorEvaluationContext) -> SkipReason:
     told: dict[str, float] = cursor.get("told", {})
     datasets = {raw_key(d): d for d in catalogue().values()}
     keys = [AssetCheckKey(k, FRESHNESS_CHECK) for k in datasets]
-    alerts, newest = [], cursor["after"]
+    pending, newest = [], cursor["after"]
     for record in _failed_since(context, keys, cursor["after"]):
         newest = max(newest, record.id)
         dataset = datasets[record.key.asset_key]
@@ -139,15 +151,14 @@ def stale_dataset_alert_sensor(context: SensorEvaluationContext) -> SkipReason:
         if told.get(dataset.key) == updated:
             continue  # the same stale spell, already told: the table has not been updated since
         told[dataset.key] = updated
-        alerts.append(alert_messages.dataset_stale(
+        alert = alert_messages.dataset_stale(
             dataset, datetime.fromtimestamp(updated, UTC) if updated else None,
             # as of the check's evaluation, which is when it found the table too old
             datetime.fromtimestamp(record.event.timestamp if record.event else record.create_timestamp,
-                                   UTC)))
-    sent, said = _deliver(context, alerts)
-    if sent == len(alerts):
-        context.update_cursor(json.dumps({"after": newest, "told": told}))
-    return SkipReason(said if alerts else _("no dataset went stale since the last tick"))
+                                   UTC))
+        pending.append((alert, json.dumps({"after": record.id, "told": told})))
+    return _tell(context, pending, json.dumps({"after": newest, "told": told}),
+                 _("no dataset went stale since the last tick"))
 
 
 @sensor(name="quarantined_return_alert_sensor", default_status=sensor_status(),
@@ -162,10 +173,10 @@ def quarantined_return_alert_sensor(context: SensorEvaluationContext) -> SkipRea
         if folder.is_dir() else []
     # A folder is complete once its feedback report is written (the last step of a quarantine).
     new = [p for p in new if (p / "feedback.html").exists()]
-    sent, said = _deliver(context, [alert_messages.return_quarantined(p) for p in new])
-    if sent:
-        context.update_cursor(json.dumps(told + [p.name for p in new[:sent]]))
-    return SkipReason(said if new else _("no return quarantined since the last tick"))
+    pending = [(alert_messages.return_quarantined(p), json.dumps(told + [q.name for q in new[:i + 1]]))
+               for i, p in enumerate(new)]
+    return _tell(context, pending, json.dumps(told + [p.name for p in new]),
+                 _("no return quarantined since the last tick"))
 
 
 ALERT_SENSORS = [run_failure_alert_sensor, blocking_gate_alert_sensor, stale_dataset_alert_sensor,

@@ -25,8 +25,8 @@ def gate_metadata(gate: Gate) -> dict[str, Any]:
             "guidance": MetadataValue.url(gate.guidance)}
 
 
-def check_result(result: GateResult, key: AssetKey,
-                 extra: dict[str, Any] | None = None) -> AssetCheckResult:
+def check_result(result: GateResult, key: AssetKey, extra: dict[str, Any] | None = None,
+                 description: str | None = None) -> AssetCheckResult:
     """One execution as Dagster shows it: warn gates as warnings, not-applicable said so."""
     outcome = result.outcome
     return AssetCheckResult(
@@ -35,7 +35,7 @@ def check_result(result: GateResult, key: AssetKey,
         severity=AssetCheckSeverity.ERROR if result.gate.severity == "blocking"
         else AssetCheckSeverity.WARN,
         description=("Not applicable: nothing to examine" if outcome == "not_applicable"
-                     else None),
+                     else description),
         metadata={**(extra or {}), **gate_metadata(result.gate), "outcome": outcome,
                   "examined": -1 if result.examined is None else result.examined,
                   "observed": MetadataValue.json(result.observed),

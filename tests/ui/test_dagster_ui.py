@@ -1,10 +1,12 @@
 """The Dagster UI as analysts and auditors use it, read in headless Chromium.
 
 One real `dagster-webserver` on a free loopback port, over a copy of the home the session's
-snapshot refresh made (`refreshed`), and one browser. Each test opens a page a person would
-open and asserts what they would see there; every page is saved as a screenshot in the test's
-temporary folder. Chromium is Debian's (`/usr/bin/chromium`), driven by Playwright with
-`executable_path`, so nothing is downloaded.
+snapshot refresh made (`refreshed`), and one browser. Before the webserver starts, two things go
+wrong in that copy, through Dagster as they would in use: the claimant count's freshness check
+runs with the clock moved past its `max_age_days`, and a bad council return is taken in. Each
+test opens a page a person would open and asserts what they would see there; every page is saved
+as a screenshot in the test's temporary folder. Chromium is Debian's (`/usr/bin/chromium`),
+driven by Playwright with `executable_path`, so nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -28,6 +31,9 @@ REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = next((found for name in ("chromium", "chromium-browser") if (found := shutil.which(name))),
                 None)
 MART = "mart_performance_framework"
+STALE = "nomis__claimant_count"
+BAD_RETURN = REPO / "tests" / "fixtures" / "returns" / "fail" / "negative_value.csv"
+COUNCIL = "W06000015"
 LOCATION_STATUS = "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }"
 
 
@@ -43,10 +49,45 @@ def _loaded(url: str) -> bool:
     return bool(entries) and all(e["loadStatus"] == "LOADED" for e in entries)
 
 
+def _stale_dataset_and_quarantined_return(home: Path) -> None:
+    """In `home`: the `STALE` dataset's freshness check failed, and a bad return quarantined.
+
+    The check is the real derived one, run through Dagster with its clock a day past the
+    dataset's `max_age_days`; the return is taken in by a real run of `raw/council__returns`.
+    """
+    from dagster import DagsterInstance
+    from dagster._core.test_utils import freeze_time
+    from dagster._time import get_current_datetime
+
+    from orchestration.assets.returns import RETURNS_KEY
+    from orchestration.definitions import defs
+    from orchestration.freshness import freshness_check_key
+    from orchestration.runner import COMMAND_TAG, REFRESH_JOB, run_assets
+    from sources.catalogue import catalogue
+    from sources.returns import submit
+    from sources.settings import Settings
+
+    dataset = catalogue()[STALE]
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DAGSTER_HOME", str(home / "dagster"))
+        env.setenv("DATA_CYMRU_HOME", str(home / "data"))
+        env.setenv("DATA_CYMRU_MODE", "snapshot")
+        with DagsterInstance.get() as instance:
+            job = defs.resolve_job_def(REFRESH_JOB).get_subset(
+                asset_selection=set(), asset_check_selection={freshness_check_key(dataset)})
+            with freeze_time(get_current_datetime() + timedelta(days=dataset.max_age_days + 1)):
+                assert job.execute_in_process(instance=instance, raise_on_error=False).success
+            submit(BAD_RETURN, COUNCIL, Settings.from_env())
+            ok, outcomes, _run = run_assets([RETURNS_KEY], instance=instance,
+                                            tags={COMMAND_TAG: "submit"})
+            assert ok, outcomes
+
+
 @pytest.fixture(scope="module")
 def webserver(refreshed, tmp_path_factory) -> Iterator[str]:
     home = tmp_path_factory.mktemp("ui") / "home"
     shutil.copytree(refreshed[0], home, symlinks=True)
+    _stale_dataset_and_quarantined_return(home)
     url = f"http://127.0.0.1:{free_port()}"
     env = {**os.environ, "DAGSTER_HOME": str(home / "dagster"), "DATA_CYMRU_HOME": str(home / "data"),
            "DATA_CYMRU_MODE": "snapshot"}
@@ -73,12 +114,13 @@ def browser_context(webserver):
     """One browser for the module; the newsletter dialog a new visitor may get is dismissed once."""
     require_or_skip(CHROMIUM, "Chromium", "apt-get install chromium")
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         context = chromium.new_context(viewport={"width": 1600, "height": 1000})
         context.set_default_timeout(120_000)
+        expect.set_options(timeout=60_000)  # a busy machine renders slowly; the page is the same
         first = context.new_page()
         first.goto(webserver + "/asset-groups")
         try:
@@ -131,6 +173,8 @@ def test_a_mart_lineage_runs_from_the_archive_to_its_release(page):
 
     page.show(f"/assets/release/release__{MART}?view=lineage&lineageScope=upstream&lineageDepth=6",
               "lineage")
+    # The graph lays itself out after the page is idle; on a busy machine that takes a while.
+    page.get_by_text("Materialize all", exact=True).first.wait_for()
     expect(page.get_by_text("Not all upstream/downstream assets shown")).to_have_count(0)
     lines = [line.strip() for line in page.locator("body").inner_text().splitlines() if line.strip()]
     labels = lines[len(lines) - lines[::-1].index("Materialize all"):]  # the graph, below its toolbar
@@ -196,3 +240,36 @@ def test_the_runs_page_names_the_job_and_who_started_it(page):
     expect(page.get_by_text("refresh_all", exact=True).first).to_be_visible()
     expect(page.get_by_text("datacymru/command: refresh").first).to_be_visible()
     expect(page.get_by_text("Success").first).to_be_visible()
+
+
+def test_a_stale_dataset_shows_its_failed_freshness_check_with_the_catalogues_max_age(page):
+    from playwright.sync_api import expect
+
+    from sources.catalogue import catalogue
+
+    max_age = catalogue()[STALE].max_age_days
+    page.show(f"/assets/raw/{STALE}?view=checks", "freshness-checks")
+    page.get_by_text("freshness_check", exact=True).first.click()
+    expect(page.get_by_text("This is a non-blocking asset check.")).to_be_visible()
+    expect(page.get_by_text("Failed", exact=True).first).to_be_visible()
+    expect(page.get_by_text("Asset is overdue for an update", exact=False)).to_be_visible()
+    expect(page.get_by_text(f"past the allowed distance of {max_age} days ago", exact=False)).to_be_visible()
+    expect(page.get_by_text("dagster/last_updated_timestamp", exact=True)).to_be_visible()
+    page.shot("freshness-failed")
+
+
+def test_a_quarantined_return_fails_its_check_and_tags_its_run(page):
+    from playwright.sync_api import expect
+
+    page.show("/assets/raw/council__returns?view=checks", "returns-checks")
+    page.get_by_text("return_accepted", exact=True).first.click()
+    expect(page.get_by_text("Failed", exact=True).first).to_be_visible()
+    expect(page.get_by_text("Code of Practice Q1.3", exact=False)).to_be_visible()
+    expect(page.get_by_text("1 of 1 return(s) taken in quarantined", exact=False)).to_be_visible()
+    named = page.get_by_text(f"__{BAD_RETURN.name} from {COUNCIL}", exact=False)
+    expect(named).to_be_visible()
+    expect(named).to_contain_text("feedback.html")
+    expect(page.get_by_text("feedback_report", exact=True)).to_be_visible()
+    page.shot("return-accepted-failed")
+    page.show("/runs", "runs-quarantined")
+    expect(page.get_by_text("datacymru/quarantined: 1").first).to_be_visible()
