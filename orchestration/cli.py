@@ -41,7 +41,7 @@ from sources.snapshot import SAMPLE_NOTICE
 
 INSTANCE_YAML = Path(__file__).resolve().parents[1] / "dagster.yaml"
 # Commands that write to the home; the others only read it.
-WRITERS = {"refresh", "publish", "submit"}
+WRITERS = {"refresh", "publish", "submit", "backfill"}
 REBUILD_HOME = N_("rebuild this home with `datacymru refresh --force`")
 SINCE_FORMS = N_("YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS], optionally with a UTC offset, "
                  "e.g. 2026-01-01 or 2026-01-01T09:30+01:00")
@@ -525,9 +525,11 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--format", choices=("text", "json"), default="text")
     trace.set_defaults(func=cmd_trace)
 
+    from orchestration.backfill_cli import add_backfill_command
     from orchestration.status import add_status_command
 
     add_status_command(sub)
+    add_backfill_command(sub)
     return parser
 
 
