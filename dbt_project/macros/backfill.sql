@@ -11,8 +11,10 @@
 {% macro raw_with_backfill(table, period_column) -%}
     {%- set current = source('raw', table) -%}
     {%- set backfill = source('raw_backfill', table) -%}
+    {#- In a unit test `source()` is a fixture with no schema: the raw rows given are the input. -#}
     {%- set loaded = adapter.get_relation(database=backfill.database, schema=backfill.schema,
-                                          identifier=backfill.identifier) if execute else none -%}
+                                          identifier=backfill.identifier)
+                     if execute and backfill.schema is not none else none -%}
     select * from {{ current }}
     {%- if loaded is not none %}
     union all by name
