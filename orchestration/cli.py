@@ -626,4 +626,8 @@ def _one_line(text: str, limit: int | None = 400) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module, not this `__main__` copy: commands defined in other modules raise
+    # `orchestration.cli.UsageError`, which must be the class `explain` knows.
+    from orchestration.cli import main as imported_main
+
+    sys.exit(imported_main())
