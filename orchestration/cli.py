@@ -41,7 +41,7 @@ from sources.snapshot import SAMPLE_NOTICE
 
 INSTANCE_YAML = Path(__file__).resolve().parents[1] / "dagster.yaml"
 # Commands that write to the home; the others only read it.
-WRITERS = {"refresh", "publish", "submit"}
+WRITERS = {"refresh", "publish", "submit", "backfill"}
 REBUILD_HOME = N_("rebuild this home with `datacymru refresh --force`")
 SINCE_FORMS = N_("YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS], optionally with a UTC offset, "
                  "e.g. 2026-01-01 or 2026-01-01T09:30+01:00")
@@ -525,9 +525,11 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--format", choices=("text", "json"), default="text")
     trace.set_defaults(func=cmd_trace)
 
+    from orchestration.backfill_cli import add_backfill_command
     from orchestration.status import add_status_command
 
     add_status_command(sub)
+    add_backfill_command(sub)
     return parser
 
 
@@ -624,4 +626,8 @@ def _one_line(text: str, limit: int | None = 400) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module, not this `__main__` copy: commands defined in other modules raise
+    # `orchestration.cli.UsageError`, which must be the class `explain` knows.
+    from orchestration.cli import main as imported_main
+
+    sys.exit(imported_main())

@@ -8,6 +8,7 @@ from dagster import AssetSelection, Definitions, define_asset_job
 from dagster_dbt import DbtCliResource
 
 from orchestration.alerts import ALERT_SENSORS
+from orchestration.assets.backfill import BACKFILL_SELECTION, backfill_job, build_backfill_assets
 from orchestration.assets.dbt import dbt_models, dbt_project
 from orchestration.assets.gates import build_gate_assets
 from orchestration.assets.owners import with_owners
@@ -28,13 +29,14 @@ os.environ.setdefault("DATA_CYMRU_DBT_EXECUTABLE", str(Path(sys.executable).with
 DBT_SHIM = Path(__file__).resolve().parent / "bin" / "dbt"
 
 refresh_all = define_asset_job(
-    "refresh_all", selection=AssetSelection.all(),
+    "refresh_all", selection=AssetSelection.all() - BACKFILL_SELECTION,
     description="Full refresh: fetch, load, build marts, run the gates, publish releases.")
 
 defs = Definitions(
-    assets=with_owners([*build_source_assets(catalogue()), council_returns, dbt_models, *publishers]),
+    assets=with_owners([*build_source_assets(catalogue()), *build_backfill_assets(catalogue()),
+                        council_returns, dbt_models, *publishers]),
     asset_checks=[*mart_checks, *freshness_checks],
-    jobs=[refresh_all, council_returns_job],
+    jobs=[refresh_all, council_returns_job, backfill_job],
     schedules=build_schedules(catalogue()),
     sensors=[council_intake_sensor, build_freshness_sensor(freshness_checks), *ALERT_SENSORS],
     resources={"datacymru": DataCymru(),

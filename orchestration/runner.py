@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from dagster import AssetCheckKey, AssetKey, DagsterInstance
 
+from orchestration.assets.backfill import BACKFILL_JOB, backfill_key, backfill_op
 from orchestration.assets.dbt import dbt_models
 from orchestration.assets.gates import MARTS, mart_key, release_key
 from orchestration.assets.returns import RETURNS_KEY
@@ -22,7 +23,7 @@ from orchestration.assets.sources import archive_key, raw_key
 from orchestration.definitions import defs
 from orchestration.recovery import process_tags, reap_dead_runs
 from orchestration.staleness import never_built, stale_reasons
-from sources.catalogue import catalogue
+from sources.catalogue import Dataset, catalogue
 from sources.i18n import N_
 from sources.release import differs_from_release, recover_releases
 from sources.settings import Settings, connect_warehouse, machine_failure
@@ -102,11 +103,43 @@ def refresh(dataset_keys: list[str] | None = None, *, force: bool = False,
     # The dbt tests of the raw tables are checks of the dbt step: selecting them here would start
     # dbt on every refresh, even when every load is skipped as unchanged. They run in the second
     # run instead, with the models built from the tables they guard.
-    dbt_checks = set(dbt_models.check_keys)
     _run(result, sorted(sources), instance, {**tags, "datacymru/phase": "sources"}, log_level,
-         without_checks=dbt_checks)
-    failed = {k for k in sources
-              if k.path[0] in ("archive", "raw") and k.to_user_string() not in result.outcomes}
+         without_checks=set(dbt_models.check_keys))
+    _rebuild_stale(result, sources, candidates, instance, tags, log_level, force=force)
+    return result
+
+
+def backfill(dataset: Dataset, first: str, last: str, *, instance: DagsterInstance | None = None,
+             log_level: str = "WARNING") -> RefreshOutcome:
+    """Backfill periods `first` to `last`, then rebuild what that makes stale, as a refresh does.
+
+    The first run (of the `backfill` job) fetches the periods and merges them into the dataset's
+    backfill table; the second rebuilds the dbt models, their gates and the marts' releases.
+    """
+    instance = instance or DagsterInstance.get()
+    key = backfill_key(dataset)
+    tags = {COMMAND_TAG: "backfill", "datacymru/datasets": dataset.key,
+            "datacymru/periods": f"{first} to {last}"}
+    result = RefreshOutcome(ok=True)
+    result.recovered = _recover_releases()
+    config = {"ops": {backfill_op(dataset): {"config": {"from_period": first, "to_period": last}}}}
+    _run(result, [key], instance, {**tags, "datacymru/phase": "sources"}, log_level,
+         without_checks=set(dbt_models.check_keys), job_name=BACKFILL_JOB, run_config=config)
+    candidates = _descendants({key}) & set(dbt_models.keys)
+    _rebuild_stale(result, {key}, candidates, instance, tags, log_level)
+    return result
+
+
+def _rebuild_stale(result: RefreshOutcome, sources: set[AssetKey], candidates: set[AssetKey],
+                   instance: DagsterInstance, tags: dict[str, str], log_level: str, *,
+                   force: bool = False) -> None:
+    """The second run: the stale `candidates` with their checks, and the releases of stale marts.
+
+    It brings the dbt tests of the source tables the rebuilt models are built from. What depends
+    on a source of `sources` that failed to load is left out, its marts blocked.
+    """
+    failed = {k for k in sources if k.path[0] in ("archive", "raw", "raw_backfill")
+              and k.to_user_string() not in result.outcomes}
     rebuild = ({k: "--force" for k in candidates} if force
                else stale_reasons(instance, defs.resolve_asset_graph(), candidates))
     for key in list(rebuild):
@@ -124,8 +157,7 @@ def refresh(dataset_keys: list[str] | None = None, *, force: bool = False,
     if rebuild or result.unreleased:  # the selected assets' checks come with them
         selection = sorted(rebuild) + [release_key(m) for m in [*marts, *result.unreleased]]
         _run(result, selection, instance, {**tags, "datacymru/phase": "marts"}, log_level,
-             extra_checks=source_tests_of(set(rebuild), dbt_checks))
-    return result
+             extra_checks=source_tests_of(set(rebuild), set(dbt_models.check_keys)))
 
 
 def source_tests_of(models: set[AssetKey], dbt_checks: set[AssetCheckKey]) -> set[AssetCheckKey]:
@@ -138,7 +170,7 @@ def source_tests_of(models: set[AssetKey], dbt_checks: set[AssetCheckKey]) -> se
     """
     graph = defs.resolve_asset_graph()
     raw = {parent for key in models for parent in graph.get(key).parent_keys
-           if parent.path[0] == "raw"}
+           if parent.path[0] in ("raw", "raw_backfill")}
     return {check for key in raw for check in graph.get(key).check_keys if check in dbt_checks}
 
 
@@ -184,11 +216,13 @@ def publish(marts: list[str], instance: DagsterInstance | None = None, log_level
 def _run(result: RefreshOutcome, keys: list[AssetKey], instance: DagsterInstance,
          tags: dict[str, str], log_level: str, checks_of: Sequence[AssetKey] = (), *,
          without_checks: set[AssetCheckKey] = frozenset(),
-         extra_checks: set[AssetCheckKey] = frozenset()) -> None:
+         extra_checks: set[AssetCheckKey] = frozenset(),
+         job_name: str = REFRESH_JOB, run_config: dict | None = None) -> None:
     """One run of the `refresh_all` job (so the runs page names it), subset to `keys`.
 
     It brings the checks of `keys` and of `checks_of` (dbt tests, mart gates, release checks),
-    less `without_checks`, and `extra_checks` besides.
+    less `without_checks`, and `extra_checks` besides. `job_name` and `run_config` run another
+    job (`backfill`, with its period range) instead.
     """
     for run_id in reap_dead_runs(instance):
         print(f"run {run_id} was left unfinished by a process that is gone: marked failed, "
@@ -196,10 +230,11 @@ def _run(result: RefreshOutcome, keys: list[AssetKey], instance: DagsterInstance
     graph = defs.resolve_asset_graph()
     checks = {check for key in [*keys, *checks_of] for check in graph.get(key).check_keys
               if check not in without_checks} | set(extra_checks)
-    job = defs.resolve_job_def(REFRESH_JOB).get_subset(asset_selection=set(keys),
-                                                   asset_check_selection=checks)
+    job = defs.resolve_job_def(job_name).get_subset(asset_selection=set(keys),
+                                                asset_check_selection=checks)
     done = job.execute_in_process(
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}},
+                    **(run_config or {})},
         instance=instance, raise_on_error=False, tags={**tags, **process_tags()})
     result.ok = result.ok and done.success
     result.run_ids.append(done.run_id)

@@ -57,6 +57,9 @@ class FetchSet:
     started_at: str = field(default_factory=lambda: _now())
     finished_at: str | None = None
     parts: list[Part] = field(default_factory=list)
+    # A backfill's period range (`{"from": ..., "to": ..., "request": {...}}`); None for the
+    # scheduled fetch of the catalogue's window, the only kind `latest_fetch` returns.
+    backfill: dict[str, Any] | None = None
 
     @property
     def data_parts(self) -> list[Part]:
@@ -71,7 +74,10 @@ class FetchSet:
         return digest.hexdigest()
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "data_version": self.data_version}
+        doc = {**asdict(self), "data_version": self.data_version}
+        if doc["backfill"] is None:  # records of scheduled fetches keep their shape
+            del doc["backfill"]
+        return doc
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> FetchSet:
@@ -226,16 +232,20 @@ class Archive:
         return fetch
 
     def latest_fetch(self) -> FetchSet | None:
-        """The most recent complete fetch, if any."""
+        """The most recent complete fetch of the catalogue's window, if any.
+
+        Backfill fetches are skipped: they hold other periods, and loading one into
+        `raw.<dataset>` would replace the current window with them.
+        """
         path = self.dir / "fetches.jsonl"
         if not path.exists():
             return None
         last = None
         with path.open(encoding="utf-8") as handle:
             for line in handle:
-                if line.strip():
-                    last = line
-        return FetchSet.from_json(json.loads(last)) if last else None
+                if line.strip() and (doc := json.loads(line)).get("backfill") is None:
+                    last = doc
+        return FetchSet.from_json(last) if last else None
 
     def _append(self, name: str, row: dict[str, Any]) -> None:
         with (self.dir / name).open("a", encoding="utf-8") as handle:

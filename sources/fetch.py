@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import requests
 
@@ -39,18 +40,23 @@ def make_client(dataset: Dataset, settings: Settings, *, session: requests.Sessi
 
 
 def fetch_dataset(dataset: Dataset, settings: Settings, *, client: PoliteClient | None = None,
-                  log: Callable[[str], None] = print) -> FetchSet:
+                  log: Callable[[str], None] = print,
+                  backfill: dict[str, Any] | None = None) -> FetchSet:
     """Archive every response of one dataset and return the completed fetch.
 
     Nothing is parsed here beyond checking that each body is complete; a failure leaves the
-    previous complete fetch as the latest one.
+    previous complete fetch as the latest one. `backfill` (the period range a backfill asked
+    for, with `dataset` carrying that request) is recorded with the fetch, which then never
+    counts as the dataset's latest, and asks without the conditional headers of the last
+    scheduled fetch (another request, another answer).
     """
     if settings.mode == "snapshot":
         log(f"{dataset.key}: snapshot mode. {SAMPLE_NOTICE}")
     archive = Archive(settings.archive, dataset.provider, dataset.name)
     client = client or make_client(dataset, settings, log=log)
-    fetch = FetchSet(dataset=dataset.key, mode=settings.mode)
-    ctx = FetchContext(dataset, client, archive, fetch, archive.latest_fetch(), log)
+    fetch = FetchSet(dataset=dataset.key, mode=settings.mode, backfill=backfill)
+    previous = None if backfill else archive.latest_fetch()
+    ctx = FetchContext(dataset, client, archive, fetch, previous, log)
     try:
         CONNECTORS[dataset.provider](ctx)
     finally:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -28,6 +28,7 @@ from sources import statswales_columns
 from sources.archive import Archive, ArchiveIntegrityError, FetchSet, Part
 from sources.catalogue import Dataset
 
+T = TypeVar("T")
 LOADS_TABLE = "raw._loads"
 # A load keeping fewer than this share of the table's rows is refused (Settings.raw_min_row_ratio).
 MIN_ROW_RATIO = 0.5
@@ -189,7 +190,8 @@ def _check_columns(dataset: Dataset, part: Part, path: Path, wire: Wire, found: 
             f"{', '.join(extra)}"] if extra else []
 
 
-def _check_types(con, dataset: Dataset, part: Part, path: Path, wire: Wire) -> None:
+def _check_types(con, dataset: Dataset, part: Part, path: Path, wire: Wire,
+                 table: str | None = None) -> None:
     headers = wire[part.lang or "en-gb"]
     for column in dataset.columns:
         if column.type == "VARCHAR":
@@ -204,7 +206,8 @@ def _check_types(con, dataset: Dataset, part: Part, path: Path, wire: Wire) -> N
         if bad:
             raise LoadError(
                 f"{dataset.key}: file {path.name} row {bad[0]} column {header!r}: "
-                f"{bad[1]!r} is not a valid {column.type}. The previous {dataset.raw_table} is unchanged.")
+                f"{bad[1]!r} is not a valid {column.type}. The previous {table or dataset.raw_table} "
+                "is unchanged.")
 
 
 def _typed_columns(dataset: Dataset, headers: dict[str, str], source: Callable[[str], str]) -> list[str]:
@@ -267,7 +270,7 @@ def _select_files(dataset: Dataset, files: list[tuple[Part, Path]], types: dict[
             f"AS _part FROM {reader})")
 
 
-def _number_rows(con: duckdb.DuckDBPyConnection, table: str) -> None:
+def number_rows(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Add `_load_row`: each row's place in the load, in file order.
 
     DuckDB keeps insertion order, so the table's rows are in file order; a new column whose
@@ -394,10 +397,21 @@ def load_dataset(dataset: Dataset, fetch: FetchSet, archive: Archive,
     if not force and loaded_version(con, dataset) == version:
         rows = con.execute(f"SELECT count(*) FROM {dataset.raw_table}").fetchone()[0]
         return LoadResult(dataset.key, rows, version, skipped=True)
+    return verified_load(dataset, fetch, archive, lambda hashed: _load(
+        dataset, fetch, archive, con, version, hashed, min_row_ratio))
+
+
+def verified_load(dataset: Dataset, fetch: FetchSet, archive: Archive,
+                  load: Callable[[Future], T]) -> T:
+    """`load(hashed)` while the fetch's data files are hashed again beside it.
+
+    `load` commits only after `hashed.result()`; a file whose bytes changed is the error
+    reported, even when it also made the load fail some other way.
+    """
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-sha256")
     hashed = pool.submit(_verify_files, archive, fetch.data_parts)
     try:
-        return _load(dataset, fetch, archive, con, version, hashed, min_row_ratio)
+        return load(hashed)
     except ArchiveIntegrityError as exc:
         raise _changed(dataset, exc) from exc
     except Exception as exc:
@@ -409,8 +423,29 @@ def load_dataset(dataset: Dataset, fetch: FetchSet, archive: Archive,
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _load(dataset: Dataset, fetch: FetchSet, archive: Archive, con: duckdb.DuckDBPyConnection,
-          version: str, hashed: Future, min_row_ratio: float) -> LoadResult:
+@dataclass(frozen=True)
+class FetchFiles:
+    """The data files of a fetch that hold rows, checked against the catalogue, ready to read."""
+
+    parts: list[tuple[Part, Path]]
+    wire: Wire
+    constants: dict[str, dict[str, str]]
+    warnings: list[str]
+
+    def select(self, dataset: Dataset) -> str:
+        """One SELECT of every row of the files, typed, with the provenance columns."""
+        return " UNION ALL ".join(_selects(dataset, self.parts, self.wire, self.constants))
+
+    def check_types(self, con: duckdb.DuckDBPyConnection, dataset: Dataset,
+                    table: str | None = None) -> None:
+        """After a failed cast: the file, row and column of the first value that does not fit."""
+        for part, path in self.parts:
+            _check_types(con, dataset, part, path, self.wire, table)
+
+
+def fetch_files(dataset: Dataset, fetch: FetchSet, archive: Archive,
+                con: duckdb.DuckDBPyConnection) -> FetchFiles:
+    """The fetch's data files with their headers checked (a missing column is a `LoadError`)."""
     warnings: list[str] = []
     parts = []
     wire = wire_headers(dataset, fetch, archive)
@@ -424,18 +459,24 @@ def _load(dataset: Dataset, fetch: FetchSet, archive: Archive, con: duckdb.DuckD
             continue
         warnings += _check_columns(dataset, part, path, wire, found)
         parts.append((part, path))
+    return FetchFiles(parts, wire, constants, warnings)
+
+
+def _load(dataset: Dataset, fetch: FetchSet, archive: Archive, con: duckdb.DuckDBPyConnection,
+          version: str, hashed: Future, min_row_ratio: float) -> LoadResult:
+    files = fetch_files(dataset, fetch, archive, con)
+    warnings = files.warnings
     before = _table_rows(con, dataset)
-    if not parts:
+    if not files.parts:
         _check_row_count(dataset, fetch, archive, before, 0, min_row_ratio)
         raise LoadError(f"{dataset.key}: every data file of fetch {fetch.fetch_id} is empty (no columns, "
                         f"no rows), so there is no table to make; files in {archive.dir}")
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {dataset.raw_table} AS "
-                    f"{' UNION ALL '.join(_selects(dataset, parts, wire, constants))}")
-        _number_rows(con, dataset.raw_table)
+        con.execute(f"CREATE OR REPLACE TABLE {dataset.raw_table} AS {files.select(dataset)}")
+        number_rows(con, dataset.raw_table)
         rows = con.execute(f"SELECT count(*) FROM {dataset.raw_table}").fetchone()[0]
-        _check_file_rows(con, dataset, parts)
+        _check_file_rows(con, dataset, files.parts)
         _check_row_count(dataset, fetch, archive, before, rows, min_row_ratio)
         con.execute(f"INSERT INTO {LOADS_TABLE} (dataset, data_version, fetch_id, rows, archive_sha256)"
                     " VALUES (?, ?, ?, ?, ?)",
@@ -446,8 +487,7 @@ def _load(dataset: Dataset, fetch: FetchSet, archive: Archive, con: duckdb.DuckD
         con.execute("ROLLBACK")
         # Values are only searched when a cast failed: a scan per typed column and file on
         # every load would cost more than the load itself.
-        for part, path in parts:
-            _check_types(con, dataset, part, path, wire)
+        files.check_types(con, dataset)
         raise LoadError(f"{dataset.key}: {exc}. The previous {dataset.raw_table} is unchanged.") from exc
     except Exception:
         con.execute("ROLLBACK")

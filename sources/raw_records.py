@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 
 from sources.archive import sha256_file
+from sources.backfill import BACKFILL_SCHEMA
 from sources.i18n import both
 from sources.returns.config import ReturnsConfig
 from sources.returns.reader import read_table
@@ -40,6 +41,7 @@ class RawLink:
     record: dict[str, Any] | None
     submission: dict[str, Any] | None = None
     problems: list[tuple[str, str]] = field(default_factory=list)  # (English, Welsh)
+    schema: str = "raw"  # or `raw_backfill`, for a row a backfill loaded
 
     @property
     def proved(self) -> bool:
@@ -110,21 +112,31 @@ def _mismatches(raw_row: dict[str, Any], record: dict[str, Any]) -> list[str]:
             and str(value).strip() != "" and not _same(value, values)]
 
 
+def _record_number(schema: str, table: str) -> str:
+    """SQL for a raw row's record number in its file.
+
+    In `raw` a file's records are numbered on from its first row in the load (see `_load_row`);
+    `raw_backfill` keeps the record number itself (see `sources/load_backfill.py`).
+    """
+    if schema == BACKFILL_SCHEMA:
+        return "_load_row"
+    return (f"_load_row - (SELECT min(_load_row) FROM {schema}.{table} "
+            "WHERE CAST(_archive_sha256 AS VARCHAR) = $1) + 1")
+
+
 def _publisher_link(con: duckdb.DuckDBPyConnection, table: str, sha256: str, load_row: int | None,
-                    archive_root: Path) -> RawLink:
+                    archive_root: Path, schema: str = "raw") -> RawLink:
     provider, dataset = table.split("__", 1)
     archive_dir = archive_root / provider / dataset
-    link = RawLink(table, None, "", None, sha256, None, None, None, None, {}, None)
+    link = RawLink(table, None, "", None, sha256, None, None, None, None, {}, None, schema=schema)
     if load_row is None:
         link.problems.append(both("raw.{table} has no _load_row for file {sha}…: it was loaded "
                                   "before rows were numbered; run `datacymru refresh --force`",
                                   table=table, sha=sha256[:12]))
         return link
-    # The file's records are numbered on from its first row in the load (see `_load_row`).
     rows = _dicts(con.execute(
-        f"""SELECT *, _load_row - (SELECT min(_load_row) FROM raw.{table}
-                                   WHERE CAST(_archive_sha256 AS VARCHAR) = $1) + 1 AS _record
-            FROM raw.{table} WHERE CAST(_archive_sha256 AS VARCHAR) = $1 AND _load_row = $2""",
+        f"""SELECT *, {_record_number(schema, table)} AS _record
+            FROM {schema}.{table} WHERE CAST(_archive_sha256 AS VARCHAR) = $1 AND _load_row = $2""",
         [sha256, load_row]))
     if not rows:
         link.problems.append(both("no raw.{table} row with _archive_sha256 {sha}… and _load_row "
@@ -208,8 +220,11 @@ def _return_link(con: duckdb.DuckDBPyConnection, table: str, submission_id: str,
 
 
 def raw_links(con: duckdb.DuckDBPyConnection, table: str, staged: dict[str, Any],
-              archive_root: Path) -> list[RawLink]:
-    """The raw rows a staging row was read from: one per language file, or the return's row."""
+              archive_root: Path, schema: str = "raw") -> list[RawLink]:
+    """The raw rows a staging row was read from: one per language file, or the return's row.
+
+    `schema` is the raw table's: `raw`, or `raw_backfill` for a row a backfill loaded.
+    """
     if staged.get("submission_id") is not None and staged.get("source_row") is not None:
         return [_return_link(con, table, staged["submission_id"], staged["source_row"], archive_root)]
     links = []
@@ -217,5 +232,5 @@ def raw_links(con: duckdb.DuckDBPyConnection, table: str, staged: dict[str, Any]
         sha = staged.get(f"_archive_sha256{suffix}")
         if sha:
             links.append(_publisher_link(con, table, str(sha), staged.get(f"_load_row{suffix}"),
-                                         archive_root))
+                                         archive_root, schema))
     return links

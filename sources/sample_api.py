@@ -375,10 +375,30 @@ ASHE_FEMALE_AHEAD = {(2, "W06000008"), (4, "W06000019")}  # female median above 
 
 def _ashe(ctx: _Ctx) -> list[Row]:
     """Median weekly pay; Wales is the population-weighted mean of council medians."""
-    rng, rows, years = ctx.rng("ashe"), [], ctx.years()
-    base = {c[0]: (rng.uniform(540, 640), rng.uniform(0.04, 0.16)) for c in COUNCILS}
+    rng = ctx.rng("ashe")
+    years = ctx.years()
+    return _ashe_years(rng, _ashe_levels(rng), years, first_index=0, provisional=years[-1])
+
+
+def _ashe_history(ctx: _Ctx) -> list[Row]:
+    """The years before the catalogue's window, which Nomis still serves (for backfills)."""
+    first = ctx.years()[0]
+    years = list(range(first - PERIODS * ctx.scale, first))
+    # The councils' pay levels of the window, then a stream of its own: the window's figures
+    # stay exactly as they were before history was added.
+    return _ashe_years(ctx.rng("ashe-history"), _ashe_levels(ctx.rng("ashe")), years,
+                       first_index=-len(years), provisional=None)
+
+
+def _ashe_levels(rng: random.Random) -> dict[str, tuple[float, float]]:
+    return {c[0]: (rng.uniform(540, 640), rng.uniform(0.04, 0.16)) for c in COUNCILS}
+
+
+def _ashe_years(rng: random.Random, base: dict[str, tuple[float, float]], years: list[int],
+                first_index: int, provisional: int | None) -> list[Row]:
+    rows = []
     weights = {c[0]: c[3] for c in COUNCILS}
-    for i, year in enumerate(years):
+    for i, year in enumerate(years, start=first_index):
         pay = {}
         for gss, (level, gap) in base.items():
             ft = level * 1.035 ** (year - 2019) * rng.uniform(0.98, 1.02)
@@ -389,7 +409,7 @@ def _ashe(ctx: _Ctx) -> list[Row]:
         for gss, values in pay.items():
             for (code, sex), value in zip(ASHE_SEX, values, strict=True):
                 bad = code == "3" and (i, gss) in ASHE_UNRELIABLE
-                status = "x" if bad else "P" if year == years[-1] else "A"  # latest is provisional
+                status = "x" if bad else "P" if year == provisional else "A"  # latest is provisional
                 cv = round(rng.uniform(1, 2) if gss == WALES[0] else rng.uniform(3, 9), 1)
                 for measure, v in (("Value", round(value, 1)), ("Confidence", cv)):
                     rows.append(_nomis(str(year), gss, measure, None if bad else v, status, sex_code=code,
@@ -445,6 +465,12 @@ GENERATORS: dict[str, Callable[[_Ctx], list[Row]]] = {
     "ons__mid_year_pop_est": _ons_population,
 }
 
+# Periods before the catalogue's window that the sample Nomis still serves, as Nomis serves every
+# period a dataset has; `date=` picks among them and the window.
+HISTORY: dict[str, Callable[[_Ctx], list[Row]]] = {
+    "nomis__ashe_pay": _ashe_history,
+}
+
 # ---------------------------------------------------------------- wire formats
 
 
@@ -473,6 +499,55 @@ def _nomis_cell(value: Any) -> str:
     if isinstance(value, str):
         return '"' + value.replace('"', '""') + '"'
     return repr(value)
+
+
+def nomis_date_code(period: str) -> str:
+    """Nomis' date code of a period as labelled: '2019', 'January 2024' -> '2024-01'.
+
+    An APS rolling year is coded by its last month ('Jul 2024-Jun 2025' -> '2025-06').
+    """
+    month = re.fullmatch(r"(?:.*-)?([A-Za-z]+) ([0-9]{4})", period.strip())
+    if month is None:
+        return period.strip()
+    number = [m[:3] for m in MONTHS].index(month[1][:3]) + 1
+    return f"{month[2]}-{number:02d}"
+
+
+_NOMIS_DATE = r"latest(?:MINUS[0-9]+)?|first|[0-9]{4}(?:-[0-9]{2})?"
+
+
+def nomis_periods(date: str, codes: list[str]) -> list[int]:
+    """Indices (into `codes`, oldest first) of the periods a Nomis `date=` names.
+
+    Nomis takes `latest`, `latestMINUSn`, `first`, date codes, ranges `a-b` (every period from a
+    to b) and comma lists of these (reference/public-sources.md §2.2). A date the dataset does not
+    have is an error, as Nomis refuses one.
+    """
+    def index(token: str) -> int:
+        if token == "first":
+            return 0
+        if token.startswith("latest"):
+            back = int(token.removeprefix("latest").removeprefix("MINUS") or 0)
+            if back >= len(codes):
+                raise ValueError(f"date {token}: the dataset has {len(codes)} periods")
+            return len(codes) - 1 - back
+        if token not in codes:
+            raise ValueError(f"date {token} is not a period of this dataset "
+                             f"({codes[0]} to {codes[-1]})")
+        return codes.index(token)
+
+    found: list[int] = []
+    for item in date.split(","):
+        item = item.strip()
+        pair = re.fullmatch(f"({_NOMIS_DATE})-({_NOMIS_DATE})", item)
+        if pair:
+            low, high = sorted((index(pair[1]), index(pair[2])))
+            found += range(low, high + 1)
+        elif re.fullmatch(_NOMIS_DATE, item):
+            found.append(index(item))
+        else:
+            raise ValueError(f"date {item!r} is not a Nomis date")
+    return sorted(set(found))
 
 
 class SampleApi:
@@ -552,13 +627,32 @@ class SampleApi:
             offset = -1
         if offset < 0:
             return _html(400, "recordOffset must be a whole number")
-        rows = self.rows(ds.key)
+        rows = self._nomis_dates(ds, query.get("date"))
+        if isinstance(rows, Response):
+            return rows
         extra = {"record_offset": offset, "record_count": len(rows)}
         lines = [",".join(_nomis_cell(s) for s in select)]
         for row in rows[offset: offset + self.nomis_page_size]:
             full = {**row, **extra}
             lines.append(",".join(_nomis_cell(full[by_header[s]]) for s in select))
         return Response(200, {"Content-Type": "text/csv"}, ("\r\n".join(lines) + "\r\n").encode())
+
+    def _nomis_dates(self, ds: Dataset, date: str | None) -> list[Row] | Response:
+        """The rows of the periods `date=` names, by Nomis' rules (see `nomis_periods`).
+
+        The catalogue's own `date=` (or none) answers the sample's whole window: at `scale` > 1
+        it holds more periods than the catalogue's `latestMINUSn` counts, for benchmarks.
+        """
+        window = self.rows(ds.key)
+        if date is None or date == ds.request.get("date"):
+            return window
+        series = [*(HISTORY[ds.key](self._ctx) if ds.key in HISTORY else []), *window]
+        codes = list(dict.fromkeys(nomis_date_code(r["date_name"]) for r in series))
+        try:
+            wanted = {codes[i] for i in nomis_periods(date, codes)}
+        except ValueError as exc:
+            return _html(400, str(exc))
+        return [r for r in series if nomis_date_code(r["date_name"]) in wanted]
 
     # ONS CMD --------------------------------------------------------------------
 

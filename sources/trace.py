@@ -126,8 +126,8 @@ def staged_links(con: duckdb.DuckDBPyConnection, lineage: Lineage, staged: list[
     missing: list[str] = []
     seen: set[tuple] = set()
     for row in staged:
-        table = lineage.nodes[row["_source_node"]]["name"]
-        for link in raw_links(con, table, row, archive_root):
+        source = lineage.nodes[row["_source_node"]]
+        for link in raw_links(con, source["name"], row, archive_root, source["schema"]):
             key = (link.table, link.archive_sha256, link.position)
             if key in seen:
                 continue

@@ -196,7 +196,15 @@ def model_steps(con: duckdb.DuckDBPyConnection, lineage: Lineage, mart: str,
 
 def _reads_table(con: duckdb.DuckDBPyConnection, lineage: Lineage, source: str,
                  row: dict[str, Any]) -> bool:
-    """Whether the raw table holds a file the staging row names."""
+    """Whether the raw table holds a file the staging row names.
+
+    A table never made holds none: a backfill table exists only once a backfill ran.
+    """
+    node = lineage.nodes[source]
+    if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+                       "AND table_name = ?", [node["schema"], node.get("identifier") or node["name"]]
+                       ).fetchone()[0]:
+        return False
     hashes = sorted(hashes_of(row))
     return bool(con.execute(
         f"SELECT 1 FROM {lineage.relation(source)} WHERE CAST(_archive_sha256 AS VARCHAR) IN "

@@ -70,7 +70,8 @@ def render(trace: Trace) -> str:
         lines += [f"     {_brief(row)}" for row in step.rows]
     lines += ["", _("4. Raw rows and the archived bytes (re-read and re-hashed now):")]
     for link in trace.raw:
-        lines.append(f"   raw.{link.table} {link.position}" + (f" [{link.lang}]" if link.lang else "")
+        lines.append(f"   {link.schema}.{link.table} {link.position}"
+                     + (f" [{link.lang}]" if link.lang else "")
                      + (" " + _("page {page}").format(page=link.page) if link.page is not None else ""))
         if link.submission:
             s = link.submission

@@ -17,6 +17,7 @@ STATISTICS = "team:statistics"
 OWNERS_BY_GROUP = {
     "archive": DATA_ENGINEERING,
     "raw": DATA_ENGINEERING,
+    "raw_backfill": DATA_ENGINEERING,
     "staging": DATA_ENGINEERING,
     "seeds": STATISTICS,
     "intermediate": STATISTICS,

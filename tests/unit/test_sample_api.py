@@ -94,10 +94,12 @@ def statswales_answers(api: SampleApi, d: Dataset) -> list[bytes]:
 
 
 def nomis_page(api: SampleApi, nm_id: str, offset: int = 0, select: str | None = None) -> Response:
-    select = select or ",".join(c.header("en") for c in next(
-        d for d in catalogue().values() if d.dataset_id == nm_id).columns)
-    return api.handle("GET", f"{NOMIS}/dataset/{nm_id}.data.csv?geography=W92000004&date=latest"
-                             f"&select={select}&recordOffset={offset}")
+    dataset = next((d for d in catalogue().values() if d.dataset_id == nm_id), None)
+    select = select or ",".join(c.header("en") for c in dataset.columns)
+    # The catalogue's own window: `date=latest` would be the latest period only.
+    date = dataset.request["date"] if dataset else "latest"
+    return api.handle("GET", f"{NOMIS}/dataset/{nm_id}.data.csv?geography=W92000004"
+                             f"&date={date}&select={select}&recordOffset={offset}")
 
 
 def all_responses(api: SampleApi) -> dict[str, tuple[int, str]]:

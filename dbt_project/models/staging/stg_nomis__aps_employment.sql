@@ -7,7 +7,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'nomis__aps_employment') }}
+    {{ raw_with_backfill('nomis__aps_employment', 'date_name') }}
 ),
 
 renamed as (

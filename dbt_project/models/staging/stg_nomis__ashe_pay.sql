@@ -7,7 +7,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'nomis__ashe_pay') }}
+    {{ raw_with_backfill('nomis__ashe_pay', 'date_name') }}
 ),
 
 renamed as (

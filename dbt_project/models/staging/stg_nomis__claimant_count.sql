@@ -3,7 +3,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'nomis__claimant_count') }}
+    {{ raw_with_backfill('nomis__claimant_count', 'date_name') }}
 ),
 
 renamed as (

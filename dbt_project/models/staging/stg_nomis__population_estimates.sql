@@ -3,7 +3,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'nomis__population_estimates') }}
+    {{ raw_with_backfill('nomis__population_estimates', 'date_name') }}
 ),
 
 renamed as (
