@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from dagster import AssetKey, AssetMaterialization, DagsterInstance
 from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
+from dagster._core.definitions.data_version import DEFAULT_DATA_VERSION
 
 CODE_VERSION_TAG = "dagster/code_version"
 DATA_VERSION_TAG = "dagster/data_version"
@@ -66,7 +67,11 @@ def stale_reasons(instance: DagsterInstance, graph: BaseAssetGraph,
                 break
             built_from = tags.get(INPUT_TAG + parent.to_user_string())
             current = latest.get(parent)
-            if ((current.tags or {}).get(DATA_VERSION_TAG) if current else None) != built_from:
+            # An input never materialised (a backfill table no backfill has made) is recorded
+            # with Dagster's initial data version: it has not changed since.
+            version = ((current.tags or {}).get(DATA_VERSION_TAG) if current
+                       else DEFAULT_DATA_VERSION.value)
+            if version != built_from:
                 stale[key] = f"{parent.to_user_string()} changed"
                 break
     return stale
