@@ -9,6 +9,7 @@ Symlinks, hard links, hidden files and folders in the intake are never read.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import time
@@ -54,6 +55,10 @@ def submit(file: Path, council: str, settings: Settings, config: ReturnsConfig |
     target = inside(intake, intake / name)
     partial = inside(intake, intake / INCOMING / f"{name}.part")
     shutil.copyfile(source, partial)
+    # Complete before it appears, so it need not settle: dated back past the wait that protects
+    # files copied in by hand, or an intake run started at once (`submit --process`) would skip it.
+    settled = time.time() - config.settle_seconds - 1
+    os.utime(partial, (settled, settled))
     partial.replace(target)
     return target
 

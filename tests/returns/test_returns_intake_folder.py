@@ -59,3 +59,14 @@ def test_new_intake_files_honours_seen_settling_and_ignores_hidden_things(settin
     settling = config.__class__(settle_seconds=5)
     assert new_intake_files(settings, set(), settling) == [first]
     assert new_intake_files(settings, set(), settling, now=time.time() + 60) == [first, second]
+
+
+def test_a_submitted_file_is_read_at_once_while_a_copied_one_settles(settings, config):
+    """`submit` moves a complete file in, so an intake run started at once (`submit --process`)
+    takes it; a file copied in by hand still waits `settle_seconds` unchanged."""
+    settling = config.__class__(settle_seconds=30)
+    submitted = submit(FIXTURES / "pass" / "good.csv", CARDIFF, settings, settling)
+    copied = settings.intake / "good_copy.csv"
+    shutil.copyfile(FIXTURES / "pass" / "good.csv", copied)
+    assert new_intake_files(settings, set(), settling) == [submitted]
+    assert new_intake_files(settings, set(), settling, now=time.time() + 60) == [submitted, copied]
