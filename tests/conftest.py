@@ -303,6 +303,28 @@ def home_copy(refreshed, tmp_path: Path) -> Path:
     return copy_home(refreshed[0], tmp_path / "home")
 
 
+@pytest.fixture(scope="module")
+def sample_mirror() -> Iterator[dict[str, str]]:
+    """The bundled sample API on loopback HTTP (`sources/sample_api.py`): base URL per provider."""
+    from system_tools import free_port
+
+    from sources.sample_api import SampleApi, mirror_urls, serve
+
+    port = free_port()
+    urls = mirror_urls(f"http://127.0.0.1:{port}")
+    server, _ = serve(SampleApi(urls), "127.0.0.1", port)
+    yield urls
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def live_env(sample_mirror: dict[str, str]) -> dict[str, str]:
+    """The environment of a `datacymru` command in live mode against `sample_mirror`."""
+    from sources.settings import URL_ENV
+
+    return {"DATA_CYMRU_MODE": "live", **{var: sample_mirror[p] for p, var in URL_ENV.items()}}
+
+
 @pytest.fixture
 def cli() -> Callable[..., subprocess.CompletedProcess]:
     return run_datacymru

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import socket
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -17,25 +16,14 @@ import pytest
 from sources.archive import Archive
 from sources.backfill import BackfillRefused, backfill_datasets, check_periods, fetch_backfill
 from sources.catalogue import catalogue
-from sources.sample_api import SampleApi, mirror_urls, nomis_periods, serve
+from sources.sample_api import nomis_periods
 from sources.settings import Settings
 
 ASHE = "nomis__ashe_pay"
 
 
-@pytest.fixture(scope="module")
-def mirror():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    urls = mirror_urls(f"http://127.0.0.1:{port}")
-    server, _ = serve(SampleApi(urls), "127.0.0.1", port)
-    yield urls
-    server.shutdown()
-
-
-def _settings(home, mirror) -> Settings:
-    return Settings(home=home, mode="live", base_urls=mirror, contact="tests@datacymru.example",
+def _settings(home, sample_mirror) -> Settings:
+    return Settings(home=home, mode="live", base_urls=sample_mirror, contact="tests@datacymru.example",
                     rate_limits={})
 
 
@@ -45,9 +33,9 @@ def _years(archive: Archive, fetch) -> list[str]:
 
 
 @pytest.mark.parametrize(("first", "last"), [("2016", "2018"), ("latestMINUS8", "latestMINUS6")])
-def test_a_period_range_is_asked_for_archived_and_kept_apart(home, mirror, first, last):
+def test_a_period_range_is_asked_for_archived_and_kept_apart(home, sample_mirror, first, last):
     dataset = catalogue()[ASHE]
-    fetch, archive = fetch_backfill(dataset, _settings(home, mirror), first, last, log=lambda _m: None)
+    fetch, archive = fetch_backfill(dataset, _settings(home, sample_mirror), first, last, log=lambda _m: None)
     query = parse_qs(urlsplit(fetch.data_parts[0].url).query)
     assert query["date"] == [f"{first}-{last}"]
     assert _years(archive, fetch) == ["2016", "2017", "2018"]  # the window is 2019-2024
@@ -56,9 +44,9 @@ def test_a_period_range_is_asked_for_archived_and_kept_apart(home, mirror, first
     assert archive.latest_fetch() is None  # never loaded into raw.<dataset> by a refresh
 
 
-def test_a_period_the_publisher_lacks_fails_the_fetch_naming_it(home, mirror):
+def test_a_period_the_publisher_lacks_fails_the_fetch_naming_it(home, sample_mirror):
     with pytest.raises(Exception, match="2001 is not a period of this dataset"):
-        fetch_backfill(catalogue()[ASHE], _settings(home, mirror), "2001", "2002", log=lambda _m: None)
+        fetch_backfill(catalogue()[ASHE], _settings(home, sample_mirror), "2001", "2002", log=lambda _m: None)
 
 
 def test_periods_are_checked_in_the_publishers_notation():
@@ -73,15 +61,15 @@ def test_periods_are_checked_in_the_publishers_notation():
         check_periods(dataset, "latest", "latestMINUS2")
 
 
-def test_publishers_without_past_periods_are_refused_in_both_languages(home, mirror):
+def test_publishers_without_past_periods_are_refused_in_both_languages(home, sample_mirror):
     statswales = catalogue()["statswales__council_tax_bands"]
     with pytest.raises(BackfillRefused) as refused:
-        fetch_backfill(statswales, _settings(home, mirror), "2016", "2018")
+        fetch_backfill(statswales, _settings(home, sample_mirror), "2016", "2018")
     assert "only the current revision" in refused.value.english
     assert "refresh --dataset statswales__council_tax_bands" in refused.value.welsh
     assert refused.value.welsh != refused.value.english
     with pytest.raises(BackfillRefused, match="earlier revisions of the whole table"):
-        fetch_backfill(catalogue()["ons__mid_year_pop_est"], _settings(home, mirror), "2016", "2018")
+        fetch_backfill(catalogue()["ons__mid_year_pop_est"], _settings(home, sample_mirror), "2016", "2018")
     snapshot = Settings(home=home, mode="snapshot")
     with pytest.raises(BackfillRefused, match="DATA_CYMRU_MODE=live"):
         fetch_backfill(catalogue()[ASHE], snapshot, "2016", "2018")

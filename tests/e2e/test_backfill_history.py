@@ -10,27 +10,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
 
-from sources.sample_api import SampleApi, mirror_urls, serve
-from sources.settings import URL_ENV
-
 ASHE, YEARS = "nomis__ashe_pay", ["2016", "2017", "2018"]
 ROWS_PER_YEAR = 23 * 3 * 2  # Wales and 22 councils x three sexes x value and confidence
-
-
-@pytest.fixture(scope="module")
-def live_env():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    urls = mirror_urls(f"http://127.0.0.1:{port}")
-    server, _ = serve(SampleApi(urls), "127.0.0.1", port)
-    yield {"DATA_CYMRU_MODE": "live", **{var: urls[p] for p, var in URL_ENV.items()}}
-    server.shutdown()
 
 
 @pytest.fixture
@@ -46,8 +31,9 @@ def _years(con, relation: str, where: str = "") -> list[str]:
 
 
 def test_backfill_reaches_the_mart_survives_a_refresh_and_traces(home, cli, warehouse, live_env):
+    env = live_env
     refused = cli(home, "backfill", "--dataset", "statswales__council_tax_bands", "--from", "2016",
-                  "--to", "2018", extra_env=live_env)
+                  "--to", "2018", extra_env=env)
     assert refused.returncode == 2, refused.stderr
     assert "only the current revision" in refused.stderr and "StatsCymru" in refused.stderr
     assert "refresh --dataset statswales__council_tax_bands" in refused.stderr
@@ -55,7 +41,7 @@ def test_backfill_reaches_the_mart_survives_a_refresh_and_traces(home, cli, ware
     with warehouse(home) as con:
         raw_rows = con.execute(f"SELECT count(*) FROM raw.{ASHE}").fetchone()[0]
     done = cli(home, "backfill", "--dataset", ASHE, "--from", YEARS[0], "--to", YEARS[-1],
-               "--format", "json", extra_env=live_env)
+               "--format", "json", extra_env=env)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     summary = json.loads(done.stdout)
     assert summary["periods"] == [{"period": y, "rows": ROWS_PER_YEAR} for y in YEARS]
@@ -71,7 +57,7 @@ def test_backfill_reaches_the_mart_survives_a_refresh_and_traces(home, cli, ware
 
     # The next scheduled refresh brings the catalogue's window again: the raw table keeps its
     # rows (no row guard to trip) and the backfilled years stay in staging and the mart.
-    again = cli(home, "refresh", "--dataset", ASHE, extra_env=live_env)
+    again = cli(home, "refresh", "--dataset", ASHE, extra_env=env)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     with warehouse(home) as con:
         assert con.execute(f"SELECT count(*) FROM raw.{ASHE}").fetchone()[0] == raw_rows

@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import socket
-
-import pytest
-
 from sources.catalogue import catalogue
-from sources.sample_api import SampleApi, mirror_urls, serve
-from sources.settings import URL_ENV
 
 MARTS = ("mart_performance_framework", "mart_wellbeing_indicators", "mart_deprivation_profile")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def mirror():
-    port = _free_port()
-    urls = mirror_urls(f"http://127.0.0.1:{port}")
-    server, _ = serve(SampleApi(urls), "127.0.0.1", port)
-    yield urls
-    server.shutdown()
-
-
-def test_live_mode_against_a_mirror_matches_snapshot_mode(refreshed, mirror, cli, warehouse, tmp_path):
+def test_live_mode_against_a_mirror_matches_snapshot_mode(refreshed, live_env, cli, warehouse, tmp_path):
     snapshot_home, _ = refreshed
-    env = {"DATA_CYMRU_MODE": "live", **{var: mirror[p] for p, var in URL_ENV.items()}}
+    env = live_env
     done = cli(tmp_path, "refresh", extra_env=env)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "SAMPLE DATA" not in done.stdout.split("dataset")[0]  # live mode says nothing of snapshots
