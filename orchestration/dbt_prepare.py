@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 from sources.gates.registry import REGISTRY, dbt_vars
+from sources.settings import Settings
 
 DBT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 
@@ -20,9 +22,12 @@ def main() -> int:
         return 0  # nothing changed since the last parse
     print("dbt parse: preparing the manifest", flush=True)
     dbt = Path(sys.executable).with_name("dbt")
-    # The same vars as every build, so dbt's partial parsing stays valid between runs.
+    # The same vars and the same warehouse path as the builds in this home (DATA_CYMRU_HOME or
+    # ./data), so the first build there can use this parse: dbt discards a saved parse when a var or
+    # the profile's connection differs. Each home then keeps its own (`orchestration/assets/dbt.py`).
+    env = {**os.environ, "DATA_CYMRU_HOME": str(Settings.from_env().home)}
     return subprocess.call([str(dbt), "parse", "--project-dir", str(DBT_DIR), "--profiles-dir",
-                            str(DBT_DIR), "--quiet", "--vars", json.dumps(dbt_vars())])
+                            str(DBT_DIR), "--quiet", "--vars", json.dumps(dbt_vars())], env=env)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,9 @@ def test_a_resubmitted_return_reaches_the_mart_and_is_never_reverted(cli, home_c
         assert con.execute("SELECT count(*) FROM audit.check_results WHERE run_id = ? AND "
                            "asset_key = 'raw/council__returns' AND check_name = 'unique_natural_key'",
                            [marts_run]).fetchone()[0] == 1
+    # The home keeps dbt's parse (the intake's build saved it): this build re-parsed nothing.
+    dbt_log = (home_copy / "data" / "dbt" / marts_run / "dbt.log").read_text(encoding="utf-8")
+    assert "PartialParsingSkipParsing" in dbt_log and "UnableToPartialParse" not in dbt_log
     release = latest(home_copy, "mart_performance_framework")
     assert release != release_before
     meta = json.loads((home_copy / "data" / "releases" / "mart_performance_framework" / release
