@@ -23,11 +23,17 @@ export UV_COMPILE_BYTECODE ?= 1
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
+# dbt in its own environment: the platform runs it as a command and never imports dbt-core.
+DBT_ENV := dbt_env/.venv
+$(DBT_ENV)/.installed: dbt_env/pyproject.toml dbt_env/uv.lock Makefile | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(DBT_ENV) $(UV) sync --frozen --project dbt_env --python $(PYTHON)
+	@touch $@
+
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
 	cp dagster.yaml $@
 
-install: .venv/.installed $(DAGSTER_HOME)/dagster.yaml
+install: .venv/.installed $(DBT_ENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 
 run: install dbt-manifest
 	$(UV) run datacymru refresh
@@ -53,7 +59,7 @@ dbt-manifest: install
 	@if [ -d dbt_project/models ]; then $(UV) run python -m orchestration.dbt_prepare; fi
 
 docs: install dbt-manifest  ## dbt docs (lineage, column descriptions) on http://127.0.0.1:8080
-	cd dbt_project && ../.venv/bin/dbt docs generate --profiles-dir . && ../.venv/bin/dbt docs serve --profiles-dir . --port 8080
+	cd dbt_project && ../$(DBT_ENV)/bin/dbt docs generate --profiles-dir . && ../$(DBT_ENV)/bin/dbt docs serve --profiles-dir . --port 8080
 
 bench: install dbt-manifest  ## every speed figure against its baseline; BENCH_ARGS="--scales 10,100" for ×100
 	$(UV) run --group bench python bench/bench_all.py $(BENCH_ARGS)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from orchestration.dbt_executable import dbt_executable
 from sources.gates.registry import REGISTRY, dbt_vars
 from sources.settings import Settings
 
@@ -21,7 +22,7 @@ def main() -> int:
     if manifest.exists() and all(p.stat().st_mtime <= manifest.stat().st_mtime for p in inputs):
         return 0  # nothing changed since the last parse
     print("dbt parse: preparing the manifest", flush=True)
-    dbt = Path(sys.executable).with_name("dbt")
+    dbt = dbt_executable()
     # The same vars and the same warehouse path as the builds in this home (DATA_CYMRU_HOME or
     # ./data), so the first build there can use this parse: dbt discards a saved parse when a var or
     # the profile's connection differs. Each home then keeps its own (`orchestration/assets/dbt.py`).

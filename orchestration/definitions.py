@@ -1,7 +1,6 @@
 """The Dagster code location. Kept small and lazy: nothing here opens the warehouse."""
 
 import os
-import sys
 from pathlib import Path
 
 from dagster import AssetSelection, Definitions, define_asset_job
@@ -14,6 +13,7 @@ from orchestration.assets.gates import build_gate_assets
 from orchestration.assets.owners import with_owners
 from orchestration.assets.returns import council_returns, council_returns_job
 from orchestration.assets.sources import build_source_assets
+from orchestration.dbt_executable import dbt_executable
 from orchestration.freshness import build_freshness_checks, build_freshness_sensor
 from orchestration.resources import DataCymru
 from orchestration.schedules import build_schedules
@@ -22,10 +22,10 @@ from sources.catalogue import catalogue
 
 mart_checks, publishers = build_gate_assets()
 freshness_checks = build_freshness_checks(catalogue())
-# dbt from the running interpreter's environment, so the code location loads from
-# `.venv/bin/dagster` or `.venv/bin/datacymru` with nothing activated; started through a shim
-# that ties it to this process, so a killed refresh never leaves dbt running alone.
-os.environ.setdefault("DATA_CYMRU_DBT_EXECUTABLE", str(Path(sys.executable).with_name("dbt")))
+# dbt from its own environment (found by path, so the code location loads from `.venv/bin/dagster`
+# or `.venv/bin/datacymru` with nothing activated); started through a shim that ties it to this
+# process, so a killed refresh never leaves dbt running alone.
+os.environ["DATA_CYMRU_DBT_EXECUTABLE"] = str(dbt_executable())
 DBT_SHIM = Path(__file__).resolve().parent / "bin" / "dbt"
 
 refresh_all = define_asset_job(

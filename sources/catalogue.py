@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from sources.yaml_files import read_yaml
 
 CATALOGUE_PATH = Path(__file__).parent / "catalogue.yaml"
 PROVIDERS = ("statswales", "nomis", "ons")
@@ -235,7 +235,7 @@ def _check_schedules(datasets: dict[str, Dataset], path: Path) -> None:
 
 def load_catalogue(path: Path = CATALOGUE_PATH) -> dict[str, Dataset]:
     """Read and validate the whole catalogue."""
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc = read_yaml(path)
     entries = doc.get("datasets") if isinstance(doc, dict) else None
     if not isinstance(entries, dict) or not entries:
         raise CatalogueError(f"{path}: expected a non-empty 'datasets' mapping")

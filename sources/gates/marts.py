@@ -7,16 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
 
 from sources.gates.gx_suites import EXPECTATIONS_DIR, checks, run_suite
 from sources.gates.model import GateResult
 from sources.gates.registry import gate
+from sources.yaml_files import read_yaml
 
 
 @cache
 def mart_profiles(path: Path = EXPECTATIONS_DIR / "marts.yaml") -> dict[str, dict[str, Any]]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))["marts"]
+    return read_yaml(path)["marts"]
 
 
 def mart_names() -> tuple[str, ...]:

@@ -10,9 +10,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from sources.gates.model import Gate
+from sources.yaml_files import read_yaml
 
 REGISTRY = Path(__file__).resolve().parents[2] / "expectations" / "gates.yml"
 REQUIRED = ("engine", "principle", "standard", "severity", "on_empty", "must_hold", "rationale")
@@ -24,7 +23,7 @@ class UnknownGate(KeyError):
 
 @cache
 def registry_document(path: Path = REGISTRY) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return read_yaml(path)
 
 
 def _gate(name: str, entry: dict[str, Any], principles: dict[str, Any], path: Path) -> Gate:

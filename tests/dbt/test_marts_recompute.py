@@ -20,11 +20,12 @@ import csv
 import datetime as dt
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from orchestration.dbt_executable import dbt_executable
 
 REPO = Path(__file__).resolve().parents[2]
 DBT_DIR = REPO / "dbt_project"
@@ -62,7 +63,7 @@ def warehouse(refreshed) -> Path:
         assert _table_exists(path, "raw", key), (
             f"raw.{key} was not loaded by the refresh:\n{refresh.stdout[-3000:]}\n{refresh.stderr[-3000:]}")
     if not _table_exists(path, "marts", "mart_performance_framework"):
-        dbt = Path(sys.executable).with_name("dbt")
+        dbt = dbt_executable()
         build = subprocess.run([str(dbt), "build", "--project-dir", str(DBT_DIR),
                                 "--profiles-dir", str(DBT_DIR)],
                                cwd=REPO, env=_env(home), capture_output=True, text=True, timeout=1200)

@@ -135,7 +135,7 @@ def test_stale_reasons_come_from_dagster_records(refreshed):
 
 
 def test_the_code_location_loads_outside_uv_run(tmp_path):
-    """`.venv/bin/dagster` with nothing activated: dbt is found beside the interpreter."""
+    """`.venv/bin/dagster` with nothing activated: dbt is found in its own environment by path."""
     (tmp_path / "dagster").mkdir()
     env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "DAGSTER_HOME": str(tmp_path / "dagster")}
     done = subprocess.run([str(Path(sys.executable).with_name("dagster")), "definitions", "validate",

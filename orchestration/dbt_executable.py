@@ -1,0 +1,24 @@
+"""Where dbt is: its own environment, never the process that loads the Dagster definitions.
+
+`make install` builds `dbt_env/.venv` from `dbt_env/uv.lock`; dagster-dbt drives dbt as a command
+(through `orchestration/bin/dbt`), so dbt-core is not installed beside Dagster and no process that
+loads the definitions pays for importing it. `DATA_CYMRU_DBT_EXECUTABLE` names another dbt.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DBT_ENV_DBT = Path(__file__).resolve().parents[1] / "dbt_env" / ".venv" / "bin" / "dbt"
+
+
+def dbt_executable() -> Path:
+    """The dbt to run: `DATA_CYMRU_DBT_EXECUTABLE`, else the one `make install` built."""
+    configured = os.environ.get("DATA_CYMRU_DBT_EXECUTABLE")
+    path = Path(configured) if configured else DBT_ENV_DBT
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"dbt is not installed at {path}: run `make install` (it builds dbt's own environment "
+            "in dbt_env/.venv) or set DATA_CYMRU_DBT_EXECUTABLE to a dbt with the dbt-duckdb adapter")
+    return path
