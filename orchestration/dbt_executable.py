@@ -8,6 +8,7 @@ loads the definitions pays for importing it. `DATA_CYMRU_DBT_EXECUTABLE` names a
 from __future__ import annotations
 
 import os
+from importlib.metadata import PathDistribution
 from pathlib import Path
 
 DBT_ENV_DBT = Path(__file__).resolve().parents[1] / "dbt_env" / ".venv" / "bin" / "dbt"
@@ -22,3 +23,13 @@ def dbt_executable() -> Path:
             f"dbt is not installed at {path}: run `make install` (it builds dbt's own environment "
             "in dbt_env/.venv) or set DATA_CYMRU_DBT_EXECUTABLE to a dbt with the dbt-duckdb adapter")
     return path
+
+
+def installed_dbt_version(executable: Path) -> str | None:
+    """The dbt-core version installed beside `executable` (a virtual environment's `bin/dbt`).
+
+    Read from the package's metadata, so nothing is started: `dbt --version` imports dbt (about 2 s
+    of CPU) and asks PyPI for the latest release. None where dbt is not laid out that way.
+    """
+    found = sorted(executable.parent.parent.glob("lib/python*/site-packages/dbt_core-*.dist-info"))
+    return PathDistribution(found[-1]).version if len(found) == 1 else None

@@ -4,11 +4,10 @@ import os
 from pathlib import Path
 
 from dagster import AssetSelection, Definitions, define_asset_job
-from dagster_dbt import DbtCliResource
 
 from orchestration.alerts import ALERT_SENSORS
 from orchestration.assets.backfill import BACKFILL_SELECTION, backfill_job, build_backfill_assets
-from orchestration.assets.dbt import dbt_models, dbt_project
+from orchestration.assets.dbt import DbtCli, dbt_models, dbt_project
 from orchestration.assets.gates import build_gate_assets
 from orchestration.assets.owners import with_owners
 from orchestration.assets.returns import council_returns, council_returns_job
@@ -40,5 +39,5 @@ defs = Definitions(
     schedules=build_schedules(catalogue()),
     sensors=[council_intake_sensor, build_freshness_sensor(freshness_checks), *ALERT_SENSORS],
     resources={"datacymru": DataCymru(),
-               "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_SHIM))},
+               "dbt": DbtCli(project_dir=dbt_project, dbt_executable=str(DBT_SHIM))},
 )

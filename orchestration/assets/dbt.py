@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 from collections.abc import Mapping
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,11 @@ from dagster_dbt import (
     DbtProject,
     dbt_assets,
 )
+from packaging.version import Version
 
 from orchestration.assets.checks import check_result, gate_description, gate_metadata
 from orchestration.assets.sources import WRITER_POOL, progress
+from orchestration.dbt_executable import dbt_executable, installed_dbt_version
 from orchestration.provenance import code_version, data_versions
 from orchestration.resources import DataCymru
 from sources.faults import crash_point
@@ -60,6 +63,21 @@ class _DbtRunsElsewhere(logging.Filter):
 get_dagster_logger().addFilter(_DbtRunsElsewhere())
 MANIFEST = DBT_DIR / "target" / "manifest.json"
 dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
+
+
+class DbtCli(DbtCliResource):
+    """dagster-dbt's dbt resource, told dbt's version rather than asking for it at every build.
+
+    dagster-dbt runs `dbt --version` once per resource, so once per run that builds: a second
+    start of dbt (about 2 s of CPU on the critical path) that also asks PyPI for the latest
+    release. The version is read from dbt's own environment instead; where that cannot be read
+    (another layout of `DATA_CYMRU_DBT_EXECUTABLE`), dagster-dbt asks dbt as before.
+    """
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        installed = installed_dbt_version(dbt_executable())
+        return Version(installed) if installed else super()._cli_version
 
 
 def _bilingual(english: str | None, welsh: str | None) -> str | None:

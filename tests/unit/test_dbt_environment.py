@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.dbt_executable import DBT_ENV_DBT, dbt_executable
+from orchestration.dbt_executable import DBT_ENV_DBT, dbt_executable, installed_dbt_version
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,3 +43,15 @@ def test_a_missing_dbt_names_where_it_looked_and_what_to_run(tmp_path, monkeypat
     monkeypatch.setenv("DATA_CYMRU_DBT_EXECUTABLE", str(tmp_path / "dbt"))
     with pytest.raises(FileNotFoundError, match=r"dbt is not installed at .*/dbt: run `make install`"):
         dbt_executable()
+
+
+def test_the_version_read_from_the_environment_is_the_one_dbt_reports():
+    """dagster-dbt is told dbt's version (orchestration/assets/dbt.py) instead of asking each build."""
+    reported = subprocess.run([str(dbt_executable()), "--version"], capture_output=True, text=True,
+                              timeout=300).stdout
+    installed = installed_dbt_version(dbt_executable())
+    assert installed and f"installed: {installed}" in reported, reported
+
+
+def test_a_dbt_laid_out_otherwise_has_no_version_read_and_dagster_dbt_asks_it(tmp_path):
+    assert installed_dbt_version(tmp_path / "bin" / "dbt") is None
