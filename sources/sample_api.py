@@ -785,7 +785,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve the SAMPLE publisher APIs on loopback HTTP.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--scale", type=int, default=1)
+    parser.add_argument("--scale", type=int, default=1, help="grow the sample by detail (see the module)")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args(argv)
     urls = mirror_urls(f"http://{args.host}:{args.port}")
