@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=SNAPSHOT_DIR,
                         help="snapshot folder (default: the bundled one)")
     parser.add_argument("--scale", type=int, default=1,
-                        help="multiply the sample's periods (for benchmarks; keep 1 for the bundle)")
+                        help="multiply the rows of the growing StatsWales cubes (sources/sample_api.py; "
+                        "for benchmarks; keep 1 for the bundle)")
     args = parser.parse_args(argv)
     record(args.out, args.datasets or None, args.scale)
 

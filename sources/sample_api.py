@@ -5,6 +5,13 @@ statistic. The answers follow the publishers' wire formats exactly, so the real 
 against them unchanged: the bundled snapshot is recorded from `SampleApi.handle`, and `serve()`
 puts the same answers on loopback HTTP for end-to-end tests and benchmarks (`scale`).
 
+`scale` grows the sample the way real tables grow, by detail rather than by history: every period
+series keeps the same periods at any scale (reaching back centuries would be implausible, and the
+figures of each period stay exactly those of scale 1), and the StatsWales cubes that the client
+downloads whole get `scale` times their rows from finer categories under a hierarchy the marts read
+only at its root (`detail_counts`). Datasets fetched with a filter on every dimension (Nomis) or
+fixed in size (WIMD, council tax bands, the ONS edition) do not grow.
+
     python -m sources.sample_api --port 8765     # prints the DATA_CYMRU_* lines to use it
 """
 
@@ -66,7 +73,7 @@ NAMES = {gss: (en, cy) for gss, en, cy in AREAS}
 PADDED = {"W06000015": "{}  ", "W06000022": " {}"}
 
 LATEST_YEAR = 2024  # latest calendar / financial (2024-25) year of most datasets
-PERIODS = 6  # periods per dataset at scale=1
+PERIODS = 6  # periods per dataset (at any scale)
 LSOAS = 1917
 SAMPLE_EN = "SAMPLE DATA: invented figures in the publisher's format, not official statistics."
 SAMPLE_CY = "DATA SAMPL: ffigurau dychmygol yn fformat y cyhoeddwr, nid ystadegau swyddogol."
@@ -104,8 +111,8 @@ class _Ctx:
         # One stream per dataset: adding a dataset never changes another's figures.
         return random.Random(f"{self.seed}:{name}")
 
-    def years(self, last: int = LATEST_YEAR, per_scale: int = PERIODS) -> list[int]:
-        return list(range(last - per_scale * self.scale + 1, last + 1))
+    def years(self, last: int = LATEST_YEAR, count: int = PERIODS) -> list[int]:
+        return list(range(last - count + 1, last + 1))
 
     def people(self, year: int, gss: str, working_age: bool = False) -> int:
         m, f, mw, fw = self.pop[year, gss]
@@ -237,11 +244,51 @@ REVENUE_TOTAL: Bi = ("Total net revenue expenditure", "Cyfanswm gwariant refeniw
 REVENUE_MARKERS = {("W06000008", "CUL"): "..", ("W06000021", "HSG"): "[z]", ("W06000003", "PLN"): "[x]"}
 
 
+def detail_counts(scale: int, parents: int, categories: int) -> list[int]:
+    """How many detail categories each of `parents` gets at `scale`.
+
+    Together they number `categories * (scale - 1)`, so a dimension of `categories` values has
+    `scale` times as many: the cube's rows grow linearly with the scale, and at scale 1 not at all.
+    """
+    extra = categories * (scale - 1)
+    return [extra // parents + (k < extra % parents) for k in range(parents)]
+
+
+def detail_split(value: Any, count: int) -> list[Any]:
+    """`value` shared among `count` detail categories that add up to it exactly.
+
+    Fixed, unequal weights and no random draws, so that adding detail changes no other figure;
+    a shorthand marker on the parent is on every one of its details.
+    """
+    if isinstance(value, str):
+        return [value] * count
+    return _apportion(value, [3 + k % 5 for k in range(count)])
+
+
+def revenue_detail(scale: int) -> list[tuple[str, Bi, str]]:
+    """The revenue outturn's detail lines at `scale`: (code, label, parent service code).
+
+    The published dataset's Service dimension is a hierarchy (reference/wire-formats.md: `Year`,
+    `Service`, `Authority`; `<Dim>_hierarchy` holds a value's parent) whose services break down
+    into the lines of the outturn return; the sample's lines are invented and numbered.
+    """
+    counts = detail_counts(scale, len(SERVICES), len(SERVICES) + 1)  # + 1: the total
+    return [(f"{code}{j:03d}", (f"{en}: detail line {j}", f"{cy}: llinell fanwl {j}"), code)
+            for (code, en, cy, _head), count in zip(SERVICES, counts, strict=True)
+            for j in range(1, count + 1)]
+
+
 def _revenue(ctx: _Ctx) -> list[Row]:
-    """£ thousand per service (TOT = sum of services) and £ per head of the mid-year population."""
+    """£ thousand per service (TOT = sum of services) and £ per head of the mid-year population.
+
+    At `scale` > 1 each service also has detail lines that add up to it (`revenue_detail`).
+    """
     rng, rows, level = ctx.rng("revenue"), [], 1.0
     mix = {(c[0], s[0]): rng.uniform(0.88, 1.15) for c in COUNCILS for s in SERVICES}
-    labels = {code: (en, cy) for code, en, cy, _ in SERVICES} | {"TOT": REVENUE_TOTAL}
+    detail = revenue_detail(ctx.scale)
+    lines = {s[0]: [code for code, _label, parent in detail if parent == s[0]] for s in SERVICES}
+    labels = ({code: (en, cy) for code, en, cy, _ in SERVICES} | {"TOT": REVENUE_TOTAL}
+              | {code: label for code, label, _parent in detail})
     for i, year in enumerate(ctx.years()):
         spend: dict[str, dict[str, Any]] = {}
         for gss, *_ in COUNCILS:
@@ -250,6 +297,8 @@ def _revenue(ctx: _Ctx) -> list[Row]:
                           else round(people * head * level * mix[gss, s] / 1000)
                           for s, _en, _cy, head in SERVICES}
             spend[gss]["TOT"] = _numeric_sum(list(spend[gss].values()))
+            for service, codes in lines.items():
+                spend[gss].update(zip(codes, detail_split(spend[gss][service], len(codes)), strict=True))
         spend = {WALES[0]: {s: _numeric_sum([v[s] for v in spend.values()]) for s in labels}, **spend}
         for gss, services in spend.items():
             people = ctx.people(year, gss)
@@ -322,7 +371,7 @@ def _nomis_population(ctx: _Ctx) -> list[Row]:
 
 APS_MEASURES = ("Variable", "Numerator", "Denominator", "Confidence")
 # (periods back from the latest, council): two January-December periods, which reach NI 21, and
-# one rolling year ('Jan 2024-Dec 2024', 'Oct 2021-Sep 2022', 'Jan 2020-Dec 2020' at scale 1).
+# one rolling year ('Jan 2024-Dec 2024', 'Oct 2021-Sep 2022', 'Jan 2020-Dec 2020').
 APS_SUPPRESSED = {(2, "W06000024"), (11, "W06000001"), (18, "W06000019")}
 APS_LATEST_END = (2025, 6)  # the latest APS period is the 12 months to June 2025
 APS_VARIABLE = "Employment rate - aged 16-64"  # NM_17_5 VARIABLE 45, as Nomis labels it
@@ -333,12 +382,12 @@ def _aps_periods(ctx: _Ctx) -> list[tuple[str, int]]:
 
     Nomis labels them 'Jul 2019-Jun 2020', ..., 'Jan 2024-Dec 2024', 'Apr 2024-Mar 2025',
     'Jul 2024-Jun 2025' (reference/wire-formats.md). Each comes with the year whose mid-year
-    population is its denominator (the year it starts in). `scale` reaches further back.
+    population is its denominator (the year it starts in).
     """
     end_year, end_month = APS_LATEST_END
     last = end_year * 12 + end_month - 1  # months since year 0, zero-based
     periods = []
-    for back in range(20 * ctx.scale, -1, -1):
+    for back in range(20, -1, -1):
         end = last - 3 * back
         start = end - 11
         label = f"{MONTHS[start % 12][:3]} {start // 12}-{MONTHS[end % 12][:3]} {end // 12}"
@@ -383,7 +432,7 @@ def _ashe(ctx: _Ctx) -> list[Row]:
 def _ashe_history(ctx: _Ctx) -> list[Row]:
     """The years before the catalogue's window, which Nomis still serves (for backfills)."""
     first = ctx.years()[0]
-    years = list(range(first - PERIODS * ctx.scale, first))
+    years = list(range(first - PERIODS, first))
     # The councils' pay levels of the window, then a stream of its own: the window's figures
     # stay exactly as they were before history was added.
     return _ashe_years(ctx.rng("ashe-history"), _ashe_levels(ctx.rng("ashe")), years,
@@ -426,8 +475,8 @@ def _claimants(ctx: _Ctx) -> list[Row]:
     rng, rows = ctx.rng("claimants"), []
     rate = {c[0]: 2.0 + 1.5 * (c[4] + 0.7) + rng.uniform(-0.3, 0.3) for c in COUNCILS}
     residents = {g: ctx.people(LATEST_YEAR, g, working_age=True) for g in NAMES}
-    for n in range(24 * ctx.scale):
-        year, month = 2025 - (24 * ctx.scale - 1 - n) // 12, n % 12
+    for n in range(24):
+        year, month = 2025 - (24 - 1 - n) // 12, n % 12
         season = 1 + 0.04 * math.cos(2 * math.pi * month / 12)  # winter peak
         counts = {g: round(residents[g] * r / 100 * season * rng.uniform(0.97, 1.03))
                   for g, r in rate.items()}
@@ -553,8 +602,8 @@ def nomis_periods(date: str, codes: list[str]) -> list[int]:
 class SampleApi:
     """The three publishers' APIs over the SAMPLE data, answering one request at a time.
 
-    `scale` multiplies the periods of every time series (they reach further back in time, so very
-    large scales give odd early years); WIMD is one edition of 1,917 LSOAs at any scale.
+    `scale` multiplies the rows of the revenue outturn and homelessness cubes with finer
+    categories (see the module docstring); the published figures are the same at any scale.
     """
 
     def __init__(self, base_urls: dict[str, str], scale: int = 1, nomis_page_size: int = 25000,
@@ -640,8 +689,7 @@ class SampleApi:
     def _nomis_dates(self, ds: Dataset, date: str | None) -> list[Row] | Response:
         """The rows of the periods `date=` names, by Nomis' rules (see `nomis_periods`).
 
-        The catalogue's own `date=` (or none) answers the sample's whole window: at `scale` > 1
-        it holds more periods than the catalogue's `latestMINUSn` counts, for benchmarks.
+        The catalogue's own `date=` (or none) answers the sample's whole window.
         """
         window = self.rows(ds.key)
         if date is None or date == ds.request.get("date"):
@@ -737,7 +785,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve the SAMPLE publisher APIs on loopback HTTP.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--scale", type=int, default=1)
+    parser.add_argument("--scale", type=int, default=1, help="grow the sample by detail (see the module)")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args(argv)
     urls = mirror_urls(f"http://{args.host}:{args.port}")

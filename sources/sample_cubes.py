@@ -76,13 +76,31 @@ HOMELESSNESS_MEASURES: tuple[tuple[str, Bi], ...] = (
     ("3", ("Homelessness Relieved", "Lliniaru digartrefedd")))
 
 
+def homelessness_outcomes(scale: int) -> list[tuple[str, Bi, str | None]]:
+    """The outcomes at `scale`: OUTCOMES, then detail outcomes under its two branches.
+
+    The published "Successful cases" dimension is a hierarchy under all successful cases
+    (catalogue evidence; reference/wire-formats.md, `<Dim>_hierarchy`) with finer outcomes below
+    the two branches; the sample's are invented and numbered.
+    """
+    branches = [o for o in OUTCOMES if o[2] is not None]
+    counts = data.detail_counts(scale, len(branches), len(OUTCOMES))
+    return [*OUTCOMES, *((f"{ref}{j:03d}", (f"{en}: detail {j}", f"{cy}: manylyn {j}"), ref)
+                         for (ref, (en, cy), _parent), count in zip(branches, counts, strict=True)
+                         for j in range(1, count + 1))]
+
+
 def _homelessness(ctx: Any) -> Cube:
     """Successful cases by outcome, prevented and relieved.
 
     A household kept in its home was never homeless, so it cannot have been relieved: that cell is
-    'not applicable', as on the published page.
+    'not applicable', as on the published page. At `scale` > 1 the two branches have detail
+    outcomes that add up to them (`homelessness_outcomes`).
     """
     rng, facts = ctx.rng("homelessness"), []
+    outcomes = homelessness_outcomes(ctx.scale)
+    remain_lines = [ref for ref, _label, parent in outcomes[len(OUTCOMES):] if parent == "110"]
+    other_lines = [ref for ref, _label, parent in outcomes[len(OUTCOMES):] if parent == "120"]
     years = [data._fy(y) for y in ctx.years()]
     level = {gss: rng.uniform(0.002, 0.004) for gss, *_ in data.COUNCILS}
     for i, year in enumerate(years):
@@ -92,11 +110,21 @@ def _homelessness(ctx: Any) -> Cube:
             remain = round(prevented * rng.uniform(0.3, 0.5))
             cells[gss] = (remain, prevented - remain, round(prevented * rng.uniform(0.6, 0.9)))
         cells = {data.WALES[0]: tuple(map(sum, zip(*cells.values(), strict=True))), **cells}
+        # Details split each council's branch; Wales adds the councils' details, as it adds theirs.
+        details = {gss: [*((ref, prev, "[z]") for ref, prev in
+                           zip(remain_lines, data.detail_split(remain, len(remain_lines)), strict=True)),
+                         *zip(other_lines, data.detail_split(alternative, len(other_lines)),
+                              data.detail_split(relieved, len(other_lines)), strict=True)]
+                   for gss, (remain, alternative, relieved) in cells.items() if gss != data.WALES[0]}
+        details[data.WALES[0]] = [
+            (ref, sum(d[k][1] for d in details.values()),
+             rel if isinstance(rel, str) else sum(d[k][2] for d in details.values()))
+            for k, (ref, _prev, rel) in enumerate(next(iter(details.values())))]
         for gss, (remain, alternative, relieved) in cells.items():
             notes = "p" if i == len(years) - 1 else ""
             prevented = remain + alternative
             for outcome, prev, rel in (("100", prevented, relieved), ("110", remain, "[z]"),
-                                       ("120", alternative, relieved)):
+                                       ("120", alternative, relieved), *details[gss]):
                 total = prev + rel if not isinstance(rel, str) else prev
                 for measure, value in (("1", total), ("2", prev), ("3", rel)):
                     facts.append(_fact([year, gss, outcome, measure], value, notes))
@@ -107,7 +135,7 @@ def _homelessness(ctx: Any) -> Cube:
         (_periods("Period", ("Period", "Cyfnod"), years),
          _areas("Area", ("Area", "Ardal")),
          Dim("Outcome", ("Successful cases", "Achosion llwyddiannus"),
-             tuple(Value(ref, label, parent, sort=k) for k, (ref, label, parent) in enumerate(OUTCOMES)))),
+             tuple(Value(ref, label, parent, sort=k) for k, (ref, label, parent) in enumerate(outcomes)))),
         _measures("Measure", list(HOMELESSNESS_MEASURES)), facts, SAMPLE)
 
 
@@ -130,8 +158,11 @@ def _council_tax(ctx: Any) -> Cube:
 
 def _revenue(ctx: Any) -> Cube:
     rows = data._revenue(ctx)
-    services = [("TOT", *data.REVENUE_TOTAL)] + [(c, en, cy) for c, en, cy, _h in data.SERVICES]
+    detail = data.revenue_detail(ctx.scale)
+    services = ([("TOT", *data.REVENUE_TOTAL)] + [(c, en, cy) for c, en, cy, _h in data.SERVICES]
+                + [(c, en, cy) for c, (en, cy), _parent in detail])
     refs = {code: str(100 + k) for k, (code, *_l) in enumerate(services)}
+    parents = {c: "TOT" for c, *_l in data.SERVICES} | {c: parent for c, _label, parent in detail}
     periods = sorted({r["year"] for r in rows})
     measures = {"THOUS": "1", "HEAD": "2"}
     return Cube(
@@ -140,7 +171,7 @@ def _revenue(ctx: Any) -> Cube:
          "Gwariant alldro refeniw fesul awdurdod a gwasanaeth (SAMPL)"),
         (_periods("Year_Code", ("Year", "Blwyddyn"), periods),
          Dim("Service_Code", ("Service", "Gwasanaeth"),
-             tuple(Value(refs[c], (en, cy), None if c == "TOT" else refs["TOT"], sort=k)
+             tuple(Value(refs[c], (en, cy), refs[parents[c]] if c in parents else None, sort=k)
                    for k, (c, en, cy) in enumerate(services))),
          _areas("Authority_Code", ("Authority", "Awdurdod"))),
         _measures("Measure", [("1", ("£ thousand", "£ mil")), ("2", ("£ per head", "£ y pen"))]),

@@ -220,10 +220,12 @@ def test_nomis_quotes_strings_honours_select_and_rejects_unknowns(api):
     assert nomis_page(api, "NM_9999_1", select="date_name").status == 400
 
 
-def test_scale_multiplies_periods():
+def test_scale_keeps_periods_and_fixed_datasets():
+    # Scale grows detail, not history (tests/unit/test_sample_scale_detail.py): Nomis is fetched
+    # with a filter on every dimension, so its answers are the same at any scale.
     big = SampleApi(URLS, scale=3)
-    assert len(big.rows("nomis__population_estimates")) == 3 * 828
-    assert len(big.rows("nomis__claimant_count")) == 3 * 1104
+    assert len(big.rows("nomis__population_estimates")) == 828
+    assert len(big.rows("nomis__claimant_count")) == 1104
     wimd = ds("statswales__wimd_2025").dataset_id  # one edition at any scale: 1,917 LSOAs x 9 domains
     created = big.handle("POST", f"{SW}/{wimd}/data", b'{"filters": []}')
     query = sw_get(big, f"{wimd}/query/{json.loads(created.body)['filterId']}")
@@ -302,16 +304,16 @@ def _months(label: str) -> tuple[int, int]:
 @pytest.mark.parametrize("scale", [1, 2])
 def test_aps_periods_are_rolling_12_months_a_quarter_apart(scale):
     # date=latestMINUS20-latest: 21 rolling 12-month periods ('Jan 2024-Dec 2024', 'Apr 2024-Mar 2025'),
-    # not calendar years; `scale` reaches further back.
+    # not calendar years; the same periods at any scale.
     assert ds("nomis__aps_employment").request["date"] == "latestMINUS20-latest"
     rows = SampleApi(URLS, scale=scale).rows("nomis__aps_employment")
     periods = list(dict.fromkeys(r["date_name"] for r in rows))
-    assert len(periods) == 20 * scale + 1
+    assert len(periods) == 21
     assert periods[-3:] == ["Jan 2024-Dec 2024", "Apr 2024-Mar 2025", "Jul 2024-Jun 2025"]
     spans = [_months(p) for p in periods]
     assert all(last - first == 11 for first, last in spans)
     assert all(b[1] - a[1] == 3 for a, b in zip(spans, spans[1:], strict=False))
-    assert sum(p.startswith("Jan ") for p in periods) == 5 * scale
+    assert sum(p.startswith("Jan ") for p in periods) == 5
 
 
 def test_aps_wales_adds_council_numerators_and_denominators(api):
