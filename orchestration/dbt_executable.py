@@ -12,6 +12,9 @@ from importlib.metadata import PathDistribution
 from pathlib import Path
 
 DBT_ENV_DBT = Path(__file__).resolve().parents[1] / "dbt_env" / ".venv" / "bin" / "dbt"
+# The profiles.yml target of the platform's builds and of the parse `make dbt-manifest` saves: the
+# warehouse by a path relative to the home dbt runs in, the same in every home.
+DBT_TARGET = "platform"
 
 
 def dbt_executable() -> Path:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from orchestration.dbt_executable import dbt_executable
+from orchestration.dbt_executable import DBT_TARGET, dbt_executable
 from sources.gates.registry import REGISTRY, dbt_vars
-from sources.settings import Settings
 
 DBT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 
@@ -23,13 +21,12 @@ def main() -> int:
         return 0  # nothing changed since the last parse
     print("dbt parse: preparing the manifest", flush=True)
     dbt = dbt_executable()
-    # The same vars and the same warehouse path as the builds in this home (DATA_CYMRU_HOME or
-    # ./data), so the first build there can use this parse: dbt discards a saved parse when a var or
-    # the profile's connection differs. Each home then keeps its own (`orchestration/assets/dbt.py`).
-    env = {**os.environ, "DATA_CYMRU_HOME": str(Settings.from_env().home)}
+    # The same vars and target as every build (orchestration/assets/dbt.py), so the parse saved
+    # here holds for the first build in any home: dbt discards a saved parse when a var, the
+    # target or its connection differs.
     return subprocess.call([str(dbt), "parse", "--project-dir", str(DBT_DIR), "--profiles-dir",
-                            str(DBT_DIR), "--quiet", "--vars", json.dumps(dbt_vars())], env=env)
-
+                            str(DBT_DIR), "--target", DBT_TARGET, "--quiet", "--vars",
+                            json.dumps(dbt_vars())])
 
 if __name__ == "__main__":
     sys.exit(main())

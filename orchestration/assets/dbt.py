@@ -9,7 +9,6 @@ appended to `audit.check_results` with what it examined and its failing rows.
 import json
 import logging
 import os
-import shutil
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
@@ -35,7 +34,7 @@ from packaging.version import Version
 
 from orchestration.assets.checks import check_result, gate_description, gate_metadata
 from orchestration.assets.sources import WRITER_POOL, progress
-from orchestration.dbt_executable import dbt_executable, installed_dbt_version
+from orchestration.dbt_executable import DBT_TARGET, dbt_executable, installed_dbt_version
 from orchestration.provenance import code_version, data_versions
 from orchestration.resources import DataCymru
 from sources.faults import crash_point
@@ -62,7 +61,7 @@ class _DbtRunsElsewhere(logging.Filter):
 
 get_dagster_logger().addFilter(_DbtRunsElsewhere())
 MANIFEST = DBT_DIR / "target" / "manifest.json"
-dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
+dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR, target=DBT_TARGET)
 
 
 class DbtCli(DbtCliResource):
@@ -163,39 +162,12 @@ def asset_of_test(unique_id: str) -> str:
     return TRANSLATOR.get_asset_key(props).to_user_string() if props else "unknown"
 
 
-PARTIAL_PARSE = "partial_parse.msgpack"
-
-
-def _partial_parse_from_home(home: Path, target: Path) -> Path:
-    """Give dbt the home's saved parse, so it re-reads only the files that changed.
-
-    dbt keeps a parse only while the profile's connection is the same, and the warehouse's path is
-    the home's: the parse `make dbt-manifest` saves in the project never matches a home, and every
-    build would parse the whole project again (about 4 s). So each home keeps its own, and
-    dagster-dbt leaves a parse it finds already in the target folder in place.
-    """
-    saved = home / "dbt" / PARTIAL_PARSE
-    if saved.exists():
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(saved, target / PARTIAL_PARSE)
-    return saved
-
-
-def _keep_partial_parse(target: Path, saved: Path) -> None:
-    """Keep the parse this build wrote for the next one (replaced whole, never half-written)."""
-    written = target / PARTIAL_PARSE
-    if written.exists():
-        partial = saved.with_suffix(".partial")
-        shutil.copyfile(written, partial)
-        partial.replace(saved)
-
-
 @dbt_assets(manifest=MANIFEST_DOC, dagster_dbt_translator=TRANSLATOR, project=dbt_project,
             pool=WRITER_POOL)
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, datacymru: DataCymru):
     """`dbt build` of the selected models: seeds, models and their tests, streamed to the log."""
     settings = datacymru.settings()
-    os.environ["DATA_CYMRU_HOME"] = str(settings.home)  # profiles.yml reads the warehouse from it
+    os.environ["DATA_CYMRU_HOME"] = str(settings.home)  # dbt starts there (orchestration/bin/dbt)
     # What is selected is built: deciding what is stale is Dagster's (`orchestration/staleness.py`
     # for `datacymru refresh`, the "stale" badge and automation conditions in the UI).
     # A test runs when its models are selected or upstream of the selection ("buildable"): a
@@ -206,7 +178,6 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, datacymru: D
     # dbt's artifacts (compiled SQL, run_results.json) are state: they live in the home, one
     # folder per run, so a failing test's compiled SQL can be found from the run id.
     target = settings.home / "dbt" / context.run.run_id
-    parse_state = _partial_parse_from_home(settings.home, target)
     invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars())], context=context,
                          raise_on_error=False, target_path=target)
     # Check results are held back until the build is over: only then can the warehouse be read
@@ -218,7 +189,6 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, datacymru: D
             held.append(event)
         else:
             yield event
-    _keep_partial_parse(target, parse_state)
     run_results = invocation.get_artifact("run_results.json")
     with datacymru.connect() as con:
         results = gate_results_from_dbt(run_results, MANIFEST_DOC, asset_of_test, con)

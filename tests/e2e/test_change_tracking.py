@@ -55,7 +55,7 @@ def test_a_resubmitted_return_reaches_the_mart_and_is_never_reverted(cli, home_c
         assert con.execute("SELECT count(*) FROM audit.check_results WHERE run_id = ? AND "
                            "asset_key = 'raw/council__returns' AND check_name = 'unique_natural_key'",
                            [marts_run]).fetchone()[0] == 1
-    # The home keeps dbt's parse (the intake's build saved it): this build re-parsed nothing.
+    # The parse `make dbt-manifest` saved holds in a copied home too: this build parsed nothing.
     dbt_log = (home_copy / "data" / "dbt" / marts_run / "dbt.log").read_text(encoding="utf-8")
     assert "PartialParsingSkipParsing" in dbt_log and "UnableToPartialParse" not in dbt_log
     release = latest(home_copy, "mart_performance_framework")
@@ -107,6 +107,10 @@ def test_one_dataset_on_a_fresh_home_builds_what_it_needs(cli, tmp_path, warehou
     assert latest(tmp_path, "mart_deprivation_profile").startswith("R")
     with warehouse(tmp_path) as con:
         assert con.execute("SELECT count(*) FROM seeds.dim_local_authority").fetchone()[0] == 23
+    # The first build in a new home used the parse `make dbt-manifest` saved: dbt parsed nothing.
+    [dbt_log] = (tmp_path / "data" / "dbt").glob("*/dbt.log")
+    log = dbt_log.read_text(encoding="utf-8")
+    assert "PartialParsingSkipParsing" in log and "UnableToPartialParse" not in log
 
 
 def test_a_failing_dataset_blocks_only_the_marts_that_use_it(cli, tmp_path):

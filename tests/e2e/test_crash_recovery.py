@@ -30,15 +30,16 @@ def _latest(home: Path, mart: str) -> str:
 
 
 def _processes_using(home: Path) -> list[str]:
-    """Command lines of live processes that name this home (a dbt left running alone would)."""
+    """Command lines of live processes that name this home or run in it (as dbt does)."""
     found = []
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit() and int(proc.name) != os.getpid():
             try:
                 cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                cwd = (proc / "cwd").readlink()
             except OSError:
                 continue
-            if str(home) in cmd:
+            if str(home) in cmd or cwd.is_relative_to(home):
                 found.append(cmd)
     return found
 
