@@ -266,6 +266,16 @@ def run_datacymru(home: Path, *args: str, extra_env: dict[str, str] | None = Non
                           capture_output=True, text=True, timeout=900)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The end-to-end, deployment and UI files first, each file's tests kept in their order.
+
+    pytest-xdist hands test files to workers in collection order; these files take minutes each,
+    and one collected last kept a worker busy long after the other had finished.
+    """
+    slow = ("tests/e2e/", "tests/deploy/", "tests/ui/")
+    items.sort(key=lambda item: not item.nodeid.startswith(slow))
+
+
 @pytest.fixture(scope="session")
 def refreshed(tmp_path_factory, worker_id: str):
     """(home, completed `datacymru refresh`) after one full snapshot refresh, shared by the session.
