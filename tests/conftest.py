@@ -269,8 +269,8 @@ def run_datacymru(home: Path, *args: str, extra_env: dict[str, str] | None = Non
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The end-to-end, deployment and UI files first, each file's tests kept in their order.
 
-    pytest-xdist hands test files to workers in collection order; these files take minutes each,
-    and one collected last kept a worker busy long after the other had finished.
+    pytest-xdist hands test files to workers in collection order, and these take minutes each:
+    handed out first, none is left to start on one worker while the other has nothing left to do.
     """
     slow = ("tests/e2e/", "tests/deploy/", "tests/ui/")
     items.sort(key=lambda item: not item.nodeid.startswith(slow))
