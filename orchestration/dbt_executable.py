@@ -34,5 +34,5 @@ def installed_dbt_version(executable: Path) -> str | None:
     Read from the package's metadata, so nothing is started: `dbt --version` imports dbt (about 2 s
     of CPU) and asks PyPI for the latest release. None where dbt is not laid out that way.
     """
-    found = sorted(executable.parent.parent.glob("lib/python*/site-packages/dbt_core-*.dist-info"))
-    return PathDistribution(found[-1]).version if len(found) == 1 else None
+    found = list(executable.parent.parent.glob("lib/python*/site-packages/dbt_core-*.dist-info"))
+    return PathDistribution(found[0]).version if len(found) == 1 else None

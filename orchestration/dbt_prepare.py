@@ -28,5 +28,6 @@ def main() -> int:
                             str(DBT_DIR), "--target", DBT_TARGET, "--quiet", "--vars",
                             json.dumps(dbt_vars())])
 
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -55,3 +55,16 @@ def test_the_version_read_from_the_environment_is_the_one_dbt_reports():
 
 def test_a_dbt_laid_out_otherwise_has_no_version_read_and_dagster_dbt_asks_it(tmp_path):
     assert installed_dbt_version(tmp_path / "bin" / "dbt") is None
+
+
+def test_the_dbt_resource_starts_no_dbt_to_learn_its_version(monkeypatch):
+    import dagster_dbt.core.resource as dagster_dbt_resource
+
+    from orchestration.definitions import defs
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"dbt was started: {args}")
+
+    monkeypatch.setattr(dagster_dbt_resource, "check_output", refuse)
+    resource = defs.resources["dbt"]
+    assert str(resource._cli_version) == installed_dbt_version(dbt_executable())
